@@ -1,0 +1,32 @@
+# Lotse — the two commands: `make dev` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: dev test bench lint schema install clean
+
+# The venv is rebuilt whenever the pins change; `requirements.lock` holds the
+# full transitive set (no index or download addresses), pyproject.toml the direct pins.
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dev: $(STAMP)
+	$(BIN)/lotse dev
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)
+	$(BIN)/python -m pytest -q -s -p no:timeout tests/perf
+
+schema: $(STAMP)
+	$(BIN)/lotse schema
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,252 @@
+"""Identity's contract: accounts, sign-in, sessions, tokens, platform roles."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import EmailStr, Field, StringConstraints
+
+from proto.common import Accepted, EndpointSpec, Locale, Reply, Request
+from proto.envelope import Event
+
+SERVICE = "identity"
+
+Role = Literal["admin", "member"]
+# A password is any Unicode text; the upper bound keeps hashing cost bounded.
+Password = Annotated[str, Field(min_length=1, max_length=1024)]
+Secret = Annotated[str, Field(min_length=1, max_length=512)]
+Identifier = Annotated[str, Field(min_length=1, max_length=320)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+# ---- replies -------------------------------------------------------------------------
+
+class Account(Reply):
+    """An account as its owner sees it."""
+
+    id: str
+    username: str
+    email: str
+    display_name: str
+    locale: str
+    role: Role
+    email_confirmed: bool
+    pending_email: str | None = None
+    created_at: datetime
+
+
+class PublicProfile(Reply):
+    """What other members see of an account."""
+
+    id: str
+    username: str
+    display_name: str
+
+
+class Profiles(Reply):
+    profiles: list[PublicProfile]
+
+
+class Session(Reply):
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+    account: Account
+
+
+class ViewerReply(Reply):
+    account: Account | None
+
+
+# ---- requests ------------------------------------------------------------------------
+
+class Register(Request):
+    username: Username
+    email: EmailStr
+    password: Password
+    display_name: DisplayName
+    locale: Locale = "de"
+
+
+class ResendConfirmation(Request):
+    email: Identifier
+
+
+class ConfirmEmail(Request):
+    token: Secret
+
+
+class SignIn(Request):
+    identifier: Identifier
+    password: Password
+
+
+class RefreshSession(Request):
+    refresh_token: Secret
+
+
+class SignOut(Request):
+    refresh_token: Secret
+
+
+class SignOutEverywhere(Request):
+    pass
+
+
+class RequestPasswordReset(Request):
+    identifier: Identifier
+
+
+class ResetPassword(Request):
+    token: Secret
+    new_password: Password
+
+
+class ChangePassword(Request):
+    current_password: Password
+    new_password: Password
+
+
+class ChangeEmail(Request):
+    new_email: EmailStr
+    password: Password
+
+
+class UpdateProfile(Request):
+    display_name: DisplayName | None = None
+    locale: Locale | None = None
+
+
+class GetViewer(Request):
+    pass
+
+
+class LookupProfiles(Request):
+    ids: list[Annotated[str, Field(max_length=26)]] = Field(max_length=500)
+
+
+class CreateAdmin(Request):
+    """Operator only (NATS permissions): the first admin; mails a password-set link."""
+
+    email: EmailStr
+    username: Username
+    display_name: DisplayName | None = None
+    locale: Locale = "de"
+
+
+class SetRole(Request):
+    account_id: str
+    role: Role
+
+
+ENDPOINTS: dict[str, EndpointSpec] = {
+    "register": EndpointSpec(Register, Accepted, "Create an unconfirmed account; mail a link."),
+    "resend_confirmation": EndpointSpec(ResendConfirmation, Accepted, "Mail a new confirmation link."),
+    "confirm_email": EndpointSpec(ConfirmEmail, Accepted, "Confirm an address by its link's token."),
+    "sign_in": EndpointSpec(SignIn, Session, "Start a session with username or email and password."),
+    "refresh_session": EndpointSpec(RefreshSession, Session, "Rotate a refresh token."),
+    "sign_out": EndpointSpec(SignOut, Accepted, "End the session of a refresh token."),
+    "sign_out_everywhere": EndpointSpec(SignOutEverywhere, Accepted, "End every session of the caller."),
+    "request_password_reset": EndpointSpec(RequestPasswordReset, Accepted, "Mail a reset link."),
+    "reset_password": EndpointSpec(ResetPassword, Accepted, "Set a new password by a reset link."),
+    "change_password": EndpointSpec(ChangePassword, Accepted, "Change the caller's password."),
+    "change_email": EndpointSpec(ChangeEmail, Accepted, "Mail a link to confirm a new address."),
+    "update_profile": EndpointSpec(UpdateProfile, Account, "Change display name or locale."),
+    "viewer": EndpointSpec(GetViewer, ViewerReply, "The caller's account, or null."),
+    "lookup_profiles": EndpointSpec(LookupProfiles, Profiles, "Public profiles by account id."),
+    "create_admin": EndpointSpec(CreateAdmin, Accepted, "Operator: create an admin account."),
+    "set_role": EndpointSpec(SetRole, Account, "Admin: change an account's platform role."),
+}
+
+
+# ---- events (subject identity.events.account.<id>) ------------------------------------
+
+class AccountRegistered(Event):
+    TYPE = "identity.account_registered"
+    account_id: str
+    username: str
+    email: str
+    display_name: str
+    locale: str
+    role: Role
+    password_hash: str | None  # None: an admin created by the CLI sets it by a link
+    confirm_token_hash: str | None
+    confirm_expires_at: datetime | None
+
+
+class ConfirmationIssued(Event):
+    """A new confirmation link for `email` (the current one, or a requested new one)."""
+
+    TYPE = "identity.confirmation_issued"
+    email: str
+    token_hash: str
+    expires_at: datetime
+
+
+class EmailConfirmed(Event):
+    TYPE = "identity.email_confirmed"
+    email: str
+
+
+class PasswordResetIssued(Event):
+    TYPE = "identity.password_reset_issued"
+    token_hash: str
+    expires_at: datetime
+
+
+class PasswordReset(Event):
+    """A reset by link: every session ends with it. Also confirms the address it was sent to."""
+
+    TYPE = "identity.password_reset"
+    password_hash: str
+
+
+class PasswordChanged(Event):
+    """A change by the signed-in owner: every other session ends."""
+
+    TYPE = "identity.password_changed"
+    password_hash: str
+    kept_session_id: str | None
+
+
+class ProfileUpdated(Event):
+    TYPE = "identity.profile_updated"
+    display_name: str
+    locale: str
+
+
+class RoleChanged(Event):
+    TYPE = "identity.role_changed"
+    role: Role
+
+
+class SessionStarted(Event):
+    TYPE = "identity.session_started"
+    session_id: str
+    token_hash: str
+    expires_at: datetime
+
+
+class SessionRotated(Event):
+    TYPE = "identity.session_rotated"
+    session_id: str
+    token_hash: str
+    expires_at: datetime
+
+
+class SessionEnded(Event):
+    TYPE = "identity.session_ended"
+    session_id: str
+
+
+class AllSessionsEnded(Event):
+    TYPE = "identity.all_sessions_ended"
+
+
+class AccountView(Reply):
+    """Live push on `live.account.<id>` after the account changed."""
+
+    account: Account

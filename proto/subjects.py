@@ -1,0 +1,52 @@
+"""Every subject, stream, bucket and header name of the platform — and nothing else knows them."""
+
+from __future__ import annotations
+
+# Headers carried on requests and events.
+AUTHORIZATION = "Authorization"
+CORRELATION_ID = "Lotse-Correlation-Id"
+CLIENT_ADDRESS = "Lotse-Client-Address"  # the end user's IP as the gateway saw it
+MSG_ID = "Nats-Msg-Id"
+EXPECTED_LAST_SUBJECT_SEQUENCE = "Nats-Expected-Last-Subject-Sequence"
+
+SERVICES = ("identity", "directory", "news", "notifications")
+
+
+def endpoint(service: str, verb: str) -> str:
+    """`identity.login`: the request subject of one micro endpoint."""
+    return f"{service}.{verb}"
+
+
+def stream_name(service: str) -> str:
+    return service.upper()
+
+
+def events_filter(service: str) -> str:
+    return f"{service}.events.>"
+
+
+def aggregate_subject(service: str, aggregate: str, aggregate_id: str) -> str:
+    """`directory.events.actor.<id>`: one aggregate's events."""
+    return f"{service}.events.{aggregate}.{aggregate_id}"
+
+
+# Outgoing mail: a work queue, deleted on ack, because a mail carries raw links.
+MAIL_STREAM = "MAIL"
+MAIL_OUTBOX = "mail.outbox"
+MAIL_CONSUMER = "mailer"
+
+# Identity's KV buckets.
+KV_USERNAMES = "identity-usernames"
+KV_EMAILS = "identity-emails"
+KV_THROTTLE = "identity-throttle"
+KV_MAIL_LIMITS = "identity-mail-limits"
+KV_JWKS = "identity-jwks"  # public keys, read by every service
+KV_SIGNING_KEYS = "identity-signing-keys"  # private keys, encrypted, read by identity only
+
+# Live updates: services publish here after their view applied a change; the gateway
+# holds one subscription per pattern and fans out to WebSocket clients.
+def live_account(account_id: str) -> str:
+    return f"live.account.{account_id}"
+
+
+LIVE_ACCOUNT_ALL = "live.account.*"

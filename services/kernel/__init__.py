@@ -1,0 +1,2 @@
+"""What every Lotse process stands on: settings, logging, NATS, event store, projector,
+micro endpoints, token verification, mailer, health."""

@@ -1,0 +1,59 @@
+"""Running a command: decide on the current view, append one event, wait for the view.
+
+The decision is made by the caller's `decide()` (load state from the view, call the pure
+domain function). If another writer appended to the aggregate in between, the append loses
+with "wrong last sequence": the view catches up, we decide again on the fresh state and
+retry once; a second loss answers CONFLICT. Nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from proto.envelope import Event
+from proto.errors import Conflict
+from services.kernel.eventstore import EventStore, WrongLastSequence
+from services.kernel.projector import Projector
+
+
+@dataclass(frozen=True)
+class Decision:
+    aggregate: str
+    aggregate_id: str
+    event: Event
+    expected: int  # stream sequence of the aggregate's last event in the view; 0 if new
+
+
+class CommandRunner:
+    def __init__(self, store: EventStore, projector: Projector):
+        self.store = store
+        self.projector = projector
+
+    async def run(self, decide: Callable[[], Awaitable[Decision | None]], by: str | None) -> int | None:
+        """Append the decided event and return its sequence once the view applied it.
+
+        `decide` returning None means "nothing to change" (an idempotent repeat).
+        """
+        for attempt in (1, 2):
+            decision = await decide()
+            if decision is None:
+                return None
+            try:
+                seq = await self.store.append(
+                    decision.aggregate,
+                    decision.aggregate_id,
+                    decision.event,
+                    expected=decision.expected,
+                    by=by,
+                )
+            except WrongLastSequence:
+                if attempt == 2:
+                    raise Conflict(
+                        "this was changed by someone else at the same time; reload and try again"
+                    ) from None
+                await self.projector.catch_up()
+                continue
+            await self.projector.wait_for(seq)
+            return seq
+        raise AssertionError("unreachable")

@@ -1,0 +1,138 @@
+"""Delivering the `MAIL` work queue over SMTP, or to .eml files when no SMTP host is set.
+
+A durable pull consumer shared by all replicas. A message is acked only after the SMTP
+server accepted it; a temporary failure is retried with growing delays; a permanent
+refusal (5xx for the recipient) is logged and dropped. What is never delivered leaves the
+queue after 24 hours (the stream's max age): the links in it would be stale anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+import aiosmtplib
+import nats.errors
+from nats.js import JetStreamContext, api
+from pydantic import ValidationError
+
+from proto import subjects
+from proto.mail import OutgoingMail
+from services.kernel.clock import Clock
+from services.kernel.logging import get_logger
+from services.kernel.settings import Settings
+
+log = get_logger("mailer")
+
+MAX_DELAY = 15 * 60.0
+
+
+def retry_delay(attempt: int) -> float:
+    """5 s, 10 s, 20 s, … up to 15 minutes."""
+    return min(5.0 * 2 ** (attempt - 1), MAX_DELAY)
+
+
+def build_message(mail: OutgoingMail, sender: str, now_date: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = str(mail.to)
+    message["Subject"] = mail.subject
+    message["Date"] = now_date
+    message["Message-ID"] = make_msgid(idstring=mail.id, domain=sender.rsplit("@", 1)[-1].strip("> "))
+    message["Content-Language"] = mail.locale
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(mail.text)
+    message.add_alternative(mail.html, subtype="html")
+    return message
+
+
+class Mailer:
+    def __init__(self, js: JetStreamContext, settings: Settings, clock: Clock):
+        self._js = js
+        self._settings = settings
+        self._clock = clock
+        self._task: asyncio.Task[None] | None = None
+        self.outbox_dir = settings.data_dir / "mail"
+
+    async def start(self) -> None:
+        self._sub = await self._js.pull_subscribe(
+            subjects.MAIL_OUTBOX,
+            durable=subjects.MAIL_CONSUMER,
+            stream=subjects.MAIL_STREAM,
+            config=api.ConsumerConfig(
+                ack_policy=api.AckPolicy.EXPLICIT,
+                ack_wait=120,
+                max_deliver=-1,
+                max_ack_pending=100,
+            ),
+        )
+        self._task = asyncio.create_task(self._run(), name="mailer")
+        log.info("mailer.start", transport="smtp" if self._settings.smtp_host else "files",
+                 outbox=None if self._settings.smtp_host else str(self.outbox_dir))
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                msgs = await self._sub.fetch(10, timeout=5)
+            except nats.errors.TimeoutError:
+                continue
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:
+                log.warning("mailer.fetch_failed", error=str(e))
+                await asyncio.sleep(1)
+                continue
+            for msg in msgs:
+                await self._handle(msg)
+
+    async def _handle(self, msg: nats.aio.msg.Msg) -> None:
+        try:
+            mail = OutgoingMail.model_validate_json(msg.data)
+        except ValidationError:
+            log.error("mailer.unreadable", seq=msg.metadata.sequence.stream)
+            await msg.term()
+            return
+        attempt = msg.metadata.num_delivered or 1
+        try:
+            await self.deliver(mail)
+        except aiosmtplib.SMTPRecipientsRefused as e:
+            log.error("mailer.refused", mail_id=mail.id, kind=mail.kind, error=str(e))
+            await msg.term()
+            return
+        except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:
+            delay = retry_delay(attempt)
+            log.warning("mailer.retry", mail_id=mail.id, kind=mail.kind, attempt=attempt,
+                        retry_in=delay, error=str(e))
+            await msg.nak(delay=delay)
+            return
+        await msg.ack()
+
+    async def deliver(self, mail: OutgoingMail) -> None:
+        message = build_message(mail, self._settings.mail_from, format_datetime(self._clock.now()))
+        if not self._settings.smtp_host:
+            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            path = self.outbox_dir / f"{self._clock.now():%Y%m%d-%H%M%S}-{mail.id}.eml"
+            await asyncio.to_thread(path.write_bytes, bytes(message))
+            log.info("mail.written", to=str(mail.to), subject=mail.subject, file=str(path))
+            return
+        password = self._settings.smtp_password.get_secret_value() if self._settings.smtp_password else None
+        await aiosmtplib.send(
+            message,
+            hostname=self._settings.smtp_host,
+            port=self._settings.smtp_port,
+            username=self._settings.smtp_user,
+            password=password,
+            start_tls=self._settings.smtp_starttls,
+            timeout=30,
+        )
+        log.info("mail.sent", to=str(mail.to), subject=mail.subject, kind=mail.kind)

@@ -1,0 +1,49 @@
+"""Settings from the environment (`LOTSE_*`), read once per process.
+
+Every field here is listed in README.md's configuration table; keep the two together.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LOTSE_", extra="ignore")
+
+    nats_url: str = Field("nats://127.0.0.1:4222", description="where the services connect; `lotse dev` runs the embedded nats-server here")
+    data_dir: Path = Field(Path("var"), description="SQLite views, embedded nats-server store, mail files, dev secret key")
+    http_host: str = Field("127.0.0.1", description="gateway bind address")
+    http_port: int = Field(8000, description="gateway port")
+    public_url: str = Field("", description="base of links in mails; default http://<http_host>:<http_port>")
+    smtp_host: str | None = Field(None, description="SMTP server; unset: mail is written to <data_dir>/mail/*.eml")
+    smtp_port: int = Field(587, description="SMTP port")
+    smtp_user: str | None = Field(None, description="SMTP user, if the server wants one")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password")
+    smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
+    mail_from: str = Field("Lotse <no-reply@lotse.localhost>", description="sender of every mail")
+    secret_key: SecretStr | None = Field(None, description="encrypts identity's signing keys at rest; unset: generated once into <data_dir>/secret.key")
+    log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: readable on a terminal, JSON otherwise")
+    log_level: str = Field("info", description="debug, info, warning, error")
+    nats_stream_replicas: int = Field(1, description="replicas of each stream and bucket: 3 on the production cluster")
+    request_timeout: float = Field(10.0, description="seconds a NATS request may take")
+    trusted_proxies: str = Field("", description="comma-separated proxy addresses whose X-Forwarded-For is believed")
+
+    def link(self, path: str) -> str:
+        base = self.public_url or f"http://{self.http_host}:{self.http_port}"
+        return base.rstrip("/") + path
+
+    def service_dir(self, service: str) -> Path:
+        path = self.data_dir / service
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
