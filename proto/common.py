@@ -23,9 +23,13 @@ class Empty(Request):
 
 
 class Accepted(Reply):
-    """The answer that says nothing more than "we took it" (no enumeration)."""
+    """The answer that says nothing more than "we took it" (no enumeration).
+
+    `message` is for people: what happens next, the same text whatever the input was.
+    """
 
     ok: bool = True
+    message: str | None = None
 
 
 @dataclass(frozen=True)

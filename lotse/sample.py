@@ -1,0 +1,30 @@
+"""Loading the sample data set for `lotse dev`, once per data directory."""
+
+from __future__ import annotations
+
+from lotse.platform import Platform
+from services.kernel.clock import clock
+from services.kernel.logging import get_logger
+from services.kernel.settings import Settings
+
+log = get_logger("sample")
+
+MARKER = "sample-data.loaded"
+
+
+async def load_sample_data(settings: Settings, platform: Platform) -> bool:
+    """Load the samples the first time; return whether they are there."""
+    marker = settings.data_dir / MARKER
+    if marker.exists():
+        return True
+    from services.identity import sample as identity_sample
+
+    account_ids = await identity_sample.load(platform.services["identity"])
+    directory = platform.services.get("directory")
+    if directory is not None:
+        from services.directory import sample as directory_sample
+
+        await directory_sample.load(directory, account_ids)
+    marker.write_text(clock.now().isoformat() + "\n")
+    log.info("sample.loaded", accounts=len(account_ids))
+    return True

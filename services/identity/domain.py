@@ -1,0 +1,237 @@
+"""Identity's rules, without I/O: who may register, sign in, reset, change what.
+
+State comes from the view, time and fresh token hashes come from the caller; each
+`decide_*` returns the one event that records the whole change, or raises.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from zxcvbn import zxcvbn
+
+from proto.errors import Forbidden, Invalid, Unauthenticated
+from proto.identity import (
+    AccountRegistered,
+    AllSessionsEnded,
+    ConfirmationIssued,
+    EmailConfirmed,
+    PasswordChanged,
+    PasswordReset,
+    PasswordResetIssued,
+    ProfileUpdated,
+    Role,
+    RoleChanged,
+    SessionEnded,
+    SessionRotated,
+    SessionStarted,
+)
+
+CONFIRMATION_VALIDITY = timedelta(hours=72)
+RESET_VALIDITY = timedelta(minutes=60)
+ADMIN_SETUP_VALIDITY = timedelta(hours=72)
+ACCESS_TOKEN_VALIDITY = timedelta(minutes=15)
+REFRESH_TOKEN_VALIDITY = timedelta(days=30)
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 1024
+# zxcvbn's cost grows with length; beyond this many characters a password is strong by
+# length alone, so only its start is rated.
+RATED_PREFIX = 128
+MIN_STRENGTH = 3  # zxcvbn score 0–4; 3 is "safely unguessable: moderate protection"
+
+USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{1,30})[a-z0-9]$")
+
+
+# ---- normalisation -------------------------------------------------------------------
+
+def username_key(username: str) -> str:
+    """Usernames compare trimmed and case-insensitively."""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def email_key(email: str) -> str:
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+def identifier_key(identifier: str) -> str:
+    """A sign-in identifier is a username or an email; both fold the same way."""
+    return unicodedata.normalize("NFKC", identifier).strip().casefold()
+
+
+def looks_like_email(identifier: str) -> bool:
+    return "@" in identifier
+
+
+# ---- checks --------------------------------------------------------------------------
+
+def check_username(username: str) -> str:
+    key = username_key(username)
+    if not USERNAME.match(key):
+        raise Invalid(
+            "use 3 to 32 letters a–z, digits, dots, hyphens or underscores, "
+            "starting and ending with a letter or digit",
+            "username",
+        )
+    return username.strip()
+
+
+def check_password(password: str, *, field_name: str, username: str, email: str,
+                   other_inputs: tuple[str, ...] = ()) -> None:
+    """Length, and not guessable — no composition rules (NIST SP 800-63B)."""
+    length = len(password)
+    if length < PASSWORD_MIN:
+        raise Invalid(f"use at least {PASSWORD_MIN} characters", field_name)
+    if length > PASSWORD_MAX:
+        raise Invalid(f"use at most {PASSWORD_MAX} characters", field_name)
+    folded = password.casefold()
+    local_part = email.split("@", 1)[0].casefold()
+    for personal in (username.casefold(), email.casefold(), local_part):
+        if len(personal) >= 3 and personal in folded:
+            raise Invalid("the password must not contain your username or email address", field_name)
+    rating = zxcvbn(password[:RATED_PREFIX], user_inputs=[username, email, *other_inputs])
+    if rating["score"] < MIN_STRENGTH:
+        hint = (rating.get("feedback") or {}).get("warning") or ""
+        message = "this password is too easy to guess; a few unrelated words make a strong one"
+        raise Invalid(f"{message}{' (' + hint.rstrip('.') + ')' if hint else ''}", field_name)
+
+
+# ---- state ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    token_hash: str
+    expires_at: datetime
+    ended: bool
+
+
+@dataclass(frozen=True)
+class AccountState:
+    id: str
+    username: str
+    email: str
+    display_name: str
+    locale: str
+    role: Role
+    password_hash: str | None
+    email_confirmed: bool
+    pending_email: str | None
+    confirm_hash: str | None
+    confirm_expires: datetime | None
+    reset_hash: str | None
+    reset_expires: datetime | None
+    created_at: datetime
+    version: int
+    sessions: dict[str, Session] = field(default_factory=dict)
+
+
+# ---- decisions -----------------------------------------------------------------------
+
+def decide_register(*, account_id: str, username: str, email: str, display_name: str, locale: str,
+                    password_hash: str | None, role: Role, token_hash: str | None,
+                    now: datetime) -> AccountRegistered:
+    return AccountRegistered(
+        account_id=account_id,
+        username=username,
+        email=email_key(email),
+        display_name=display_name,
+        locale=locale,
+        role=role,
+        password_hash=password_hash,
+        confirm_token_hash=token_hash,
+        confirm_expires_at=now + CONFIRMATION_VALIDITY if token_hash else None,
+    )
+
+
+def decide_issue_confirmation(state: AccountState, *, email: str, token_hash: str,
+                              now: datetime) -> ConfirmationIssued:
+    """A new link for the current address (resend) or for a requested new one.
+
+    Issuing replaces the previous link: only the newest works.
+    """
+    return ConfirmationIssued(email=email_key(email), token_hash=token_hash, expires_at=now + CONFIRMATION_VALIDITY)
+
+
+def decide_confirm_email(state: AccountState, *, token_hash: str, now: datetime) -> EmailConfirmed:
+    if state.confirm_hash != token_hash:
+        raise Invalid("this link is not valid any more; ask for a new one", "token")
+    if state.confirm_expires is None or state.confirm_expires <= now:
+        raise Invalid("this link has expired; ask for a new one", "token")
+    return EmailConfirmed(email=state.pending_email or state.email)
+
+
+def decide_request_reset(state: AccountState, *, token_hash: str, now: datetime,
+                         validity: timedelta = RESET_VALIDITY) -> PasswordResetIssued:
+    return PasswordResetIssued(token_hash=token_hash, expires_at=now + validity)
+
+
+def decide_reset_password(state: AccountState, *, token_hash: str, password_hash: str,
+                          now: datetime) -> PasswordReset:
+    if state.reset_hash != token_hash:
+        raise Invalid("this link is not valid any more; ask for a new one", "token")
+    if state.reset_expires is None or state.reset_expires <= now:
+        raise Invalid("this link has expired; ask for a new one", "token")
+    return PasswordReset(password_hash=password_hash)
+
+
+def decide_change_password(state: AccountState, *, password_hash: str,
+                           kept_session_id: str | None) -> PasswordChanged:
+    return PasswordChanged(password_hash=password_hash, kept_session_id=kept_session_id)
+
+
+def decide_update_profile(state: AccountState, *, display_name: str | None,
+                          locale: str | None) -> ProfileUpdated | None:
+    new_name = display_name if display_name is not None else state.display_name
+    new_locale = locale if locale is not None else state.locale
+    if (new_name, new_locale) == (state.display_name, state.locale):
+        return None
+    return ProfileUpdated(display_name=new_name, locale=new_locale)
+
+
+def decide_sign_in(state: AccountState, *, session_id: str, token_hash: str, now: datetime) -> SessionStarted:
+    """Called after the password matched: an unconfirmed account is told to confirm."""
+    if not state.email_confirmed:
+        raise Forbidden(
+            "please confirm your email address first; we can send the link again", "identifier"
+        )
+    return SessionStarted(session_id=session_id, token_hash=token_hash, expires_at=now + REFRESH_TOKEN_VALIDITY)
+
+
+def live_session(state: AccountState, session_id: str, now: datetime) -> Session:
+    session = state.sessions.get(session_id)
+    if session is None or session.ended or session.expires_at <= now:
+        raise Unauthenticated("this session has ended; sign in again", "refreshToken")
+    return session
+
+
+def decide_refresh(state: AccountState, *, session_id: str, presented_hash: str, new_hash: str,
+                   now: datetime) -> SessionRotated | SessionEnded:
+    """Rotate a refresh token; a token used twice ends the session (it may have been stolen)."""
+    session = live_session(state, session_id, now)
+    if session.token_hash != presented_hash:
+        return SessionEnded(session_id=session_id)
+    return SessionRotated(session_id=session_id, token_hash=new_hash, expires_at=now + REFRESH_TOKEN_VALIDITY)
+
+
+def decide_sign_out(state: AccountState, *, session_id: str, presented_hash: str,
+                    now: datetime) -> SessionEnded | None:
+    session = state.sessions.get(session_id)
+    if session is None or session.ended or session.token_hash != presented_hash:
+        return None  # already out, or not this token's session: nothing to end
+    return SessionEnded(session_id=session_id)
+
+
+def decide_sign_out_everywhere(state: AccountState) -> AllSessionsEnded:
+    return AllSessionsEnded()
+
+
+def decide_set_role(state: AccountState, *, role: Role, by_account_id: str) -> RoleChanged | None:
+    if state.id == by_account_id and role != "admin":
+        raise Forbidden("you cannot remove your own administrator role", "role")
+    if state.role == role:
+        return None
+    return RoleChanged(role=role)

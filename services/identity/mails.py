@@ -1,0 +1,168 @@
+"""The mails identity sends: German by default, English for accounts whose locale is `en`.
+
+Each mail is one text (subject, paragraphs, an optional button, notes) rendered twice from
+the same words — as plain text and as HTML (escaped) — so the two parts never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from proto.mail import OutgoingMail
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    keep_trailing_newline=True,
+)
+
+SPAM_NOTE = {
+    "de": "Mails von Lotse landen manchmal im Spam-Ordner: Sehen Sie bitte auch dort nach, und markieren "
+          "Sie sie als „kein Spam“, damit spätere Nachrichten ankommen.",
+    "en": "Mails from Lotse sometimes land in the spam folder: please look there too, and mark them as "
+          "not spam so later messages reach you.",
+}
+NOT_YOU = {
+    "de": "Wenn Sie das nicht waren, können Sie diese Mail ignorieren.",
+    "en": "If this wasn't you, you can ignore this mail.",
+}
+SIGNATURE = {
+    "de": "Lotse – die Plattform für Migration und Integration",
+    "en": "Lotse – the platform for migration and integration",
+}
+
+
+@dataclass(frozen=True)
+class Words:
+    subject: str
+    greeting: str
+    paragraphs: tuple[str, ...]
+    action_label: str | None = None
+    notes: tuple[str, ...] = ()
+
+
+def _words(kind: str, locale: str, **v: str) -> Words:
+    de = locale != "en"
+    hello = f"Hallo {v.get('name', '')}," if de else f"Hello {v.get('name', '')},"
+    if kind == "confirm-email":
+        return Words(
+            "Bitte bestätigen Sie Ihre E-Mail-Adresse" if de else "Please confirm your email address",
+            hello,
+            (f"willkommen bei Lotse! Bitte bestätigen Sie, dass {v['email']} Ihre Adresse ist. "
+             "Der Link gilt 72 Stunden." if de else
+             f"welcome to Lotse! Please confirm that {v['email']} is your address. The link is valid for 72 hours.",),
+            "E-Mail-Adresse bestätigen" if de else "Confirm email address",
+            (SPAM_NOTE[locale], NOT_YOU[locale]),
+        )
+    if kind == "confirm-new-email":
+        return Words(
+            "Bitte bestätigen Sie Ihre neue E-Mail-Adresse" if de else "Please confirm your new email address",
+            hello,
+            (f"Sie möchten die Adresse Ihres Lotse-Kontos in {v['email']} ändern. Bestätigen Sie das "
+             "bitte innerhalb von 72 Stunden." if de else
+             f"You asked to change the address of your Lotse account to {v['email']}. Please confirm within 72 hours.",),
+            "Neue Adresse bestätigen" if de else "Confirm new address",
+            (SPAM_NOTE[locale], NOT_YOU[locale]),
+        )
+    if kind == "email-change-notice":
+        return Words(
+            "Ihre E-Mail-Adresse soll geändert werden" if de else "Your email address is about to change",
+            hello,
+            ("für Ihr Lotse-Konto wurde eine Änderung der E-Mail-Adresse angefordert. Sie wird erst "
+             "wirksam, wenn der Link an die neue Adresse bestätigt wird." if de else
+             "a change of the email address of your Lotse account was requested. It takes effect only once "
+             "the link sent to the new address is confirmed.",
+             "Waren Sie das nicht? Ändern Sie bitte sofort Ihr Passwort." if de else
+             "Wasn't you? Please change your password right away."),
+        )
+    if kind == "already-registered":
+        return Words(
+            "Sie haben bereits ein Lotse-Konto" if de else "You already have a Lotse account",
+            hello,
+            ("jemand – vermutlich Sie – wollte mit dieser Adresse ein neues Konto anlegen. Zu dieser Adresse "
+             f"gibt es schon ein Konto mit dem Benutzernamen „{v['username']}“." if de else
+             "someone – probably you – tried to create a new account with this address. There already is an "
+             f"account with the username “{v['username']}” for it.",
+             "Passwort vergessen? Sie können es in der App über „Passwort vergessen“ neu setzen." if de else
+             "Forgot your password? You can set a new one in the app with “Forgot password”."),
+            "Zu Lotse" if de else "Go to Lotse",
+            (NOT_YOU[locale],),
+        )
+    if kind == "username-taken":
+        return Words(
+            "Der Benutzername ist vergeben" if de else "That username is taken",
+            "Hallo," if de else "Hello,",
+            (f"Sie wollten ein Lotse-Konto mit dem Benutzernamen „{v['username']}“ anlegen. Dieser Name ist "
+             "leider schon vergeben. Bitte registrieren Sie sich mit einem anderen Benutzernamen." if de else
+             f"You tried to create a Lotse account with the username “{v['username']}”. That name is already "
+             "taken. Please register again with another username.",),
+            "Zu Lotse" if de else "Go to Lotse",
+            (NOT_YOU[locale],),
+        )
+    if kind == "email-in-use":
+        return Words(
+            "Diese Adresse gehört schon zu einem Konto" if de else "This address already belongs to an account",
+            "Hallo," if de else "Hello,",
+            ("jemand wollte diese Adresse für ein Lotse-Konto verwenden. Zu ihr gibt es aber bereits ein "
+             "eigenes Konto, deshalb wurde nichts geändert." if de else
+             "someone wanted to use this address for a Lotse account. It already has an account of its own, "
+             "so nothing was changed.",),
+            notes=(NOT_YOU[locale],),
+        )
+    if kind == "password-reset":
+        return Words(
+            "Neues Passwort für Lotse" if de else "A new password for Lotse",
+            hello,
+            ("Sie können jetzt ein neues Passwort setzen. Der Link gilt 60 Minuten und nur einmal." if de else
+             "You can set a new password now. The link is valid for 60 minutes and works once.",),
+            "Neues Passwort setzen" if de else "Set a new password",
+            (NOT_YOU[locale],),
+        )
+    if kind == "admin-setup":
+        return Words(
+            "Ihr Administrationskonto bei Lotse" if de else "Your administrator account at Lotse",
+            hello,
+            (f"für Sie wurde ein Administrationskonto mit dem Benutzernamen „{v['username']}“ angelegt. "
+             "Setzen Sie bitte innerhalb von 72 Stunden Ihr Passwort." if de else
+             f"an administrator account with the username “{v['username']}” was created for you. Please set "
+             "your password within 72 hours.",),
+            "Passwort setzen" if de else "Set your password",
+        )
+    if kind == "password-changed":
+        return Words(
+            "Ihr Passwort wurde geändert" if de else "Your password was changed",
+            hello,
+            ("das Passwort Ihres Lotse-Kontos wurde soeben geändert. Aus Sicherheitsgründen wurden Sie "
+             "auf Ihren anderen Geräten abgemeldet." if de else
+             "the password of your Lotse account was just changed. For your security you were signed out "
+             "on your other devices.",
+             "Waren Sie das nicht? Setzen Sie bitte sofort über „Passwort vergessen“ ein neues Passwort." if de else
+             "Wasn't you? Please set a new password right away with “Forgot password”."),
+        )
+    raise KeyError(kind)
+
+
+def render(kind: str, *, to: str, locale: str, action_url: str | None = None, **values: str) -> OutgoingMail:
+    locale = "en" if locale == "en" else "de"
+    words = _words(kind, locale, **values)
+    context = {
+        "locale": locale,
+        "subject": words.subject,
+        "greeting": words.greeting,
+        "paragraphs": words.paragraphs,
+        "action_label": words.action_label,
+        "action_url": action_url,
+        "notes": words.notes,
+        "signature": SIGNATURE[locale],
+    }
+    return OutgoingMail(
+        to=to,
+        subject=words.subject,
+        text=_env.get_template("mail.txt").render(context),
+        html=_env.get_template("mail.html").render(context),
+        locale=locale,
+        kind=kind,
+    )

@@ -1,0 +1,470 @@
+"""Identity's endpoints: parse, authorise, decide with `domain`, append, reply.
+
+Rules that protect people's accounts, beyond the domain's:
+- answers to register / resend / reset requests are the same whether or not an account
+  exists; only mail tells the owner of an address what happened;
+- unknown identifiers cost the same password-hashing time as wrong passwords;
+- failed sign-ins and mail-sending requests are throttled across replicas (throttle.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+
+from proto import identity as api
+from proto import subjects
+from proto.common import Accepted
+from proto.envelope import Event, new_id
+from proto.errors import Conflict, Invalid, NotFound, Unauthenticated
+from services.identity import domain, mails, views
+from services.identity.claims import Claims
+from services.identity.domain import AccountState
+from services.identity.keys import KeyRing
+from services.identity.secrets import digest, hash_password, key_of, new_secret, split_refresh_token, verify_password
+from services.identity.throttle import MailLimits, SignInThrottle
+from services.identity.views import IdentityView
+from services.kernel.clock import Clock
+from services.kernel.commands import Decision
+from services.kernel.endpoints import RequestContext
+from services.kernel.logging import get_logger
+from services.kernel.outbox import enqueue
+from services.kernel.runtime import ServiceRuntime
+from services.kernel.settings import Settings
+from services.kernel.streams import ensure_kv
+
+log = get_logger("identity")
+
+KEY_REFRESH_INTERVAL = 60.0
+WRONG_CREDENTIALS = "the username, email address or password is not right"
+
+SENT = {
+    "de": "Wir haben Ihnen eine E-Mail geschickt. Kommt sie nicht in einigen Minuten an, sehen Sie bitte "
+          "auch im Spam-Ordner nach.",
+    "en": "We have sent you an email. If it does not arrive within a few minutes, please look in your "
+          "spam folder too.",
+}
+
+
+def sent(locale: str | None) -> Accepted:
+    return Accepted(message=SENT["en" if locale == "en" else "de"])
+
+
+def account_reply(state: AccountState) -> api.Account:
+    return api.Account(
+        id=state.id,
+        username=state.username,
+        email=state.email,
+        display_name=state.display_name,
+        locale=state.locale,
+        role=state.role,
+        email_confirmed=state.email_confirmed,
+        pending_email=state.pending_email,
+        created_at=state.created_at,
+    )
+
+
+class IdentityService(ServiceRuntime):
+    name = "identity"
+
+    def __init__(self, settings: Settings, clock: Clock):
+        super().__init__(settings, clock, IdentityView(), api.ENDPOINTS)
+        self._key_task: asyncio.Task[None] | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        assert self.js is not None
+        replicas = self.settings.nats_stream_replicas
+        self.usernames = Claims(await ensure_kv(self.js, subjects.KV_USERNAMES, replicas=replicas))
+        self.emails = Claims(await ensure_kv(self.js, subjects.KV_EMAILS, replicas=replicas))
+        self.throttle = SignInThrottle(
+            await ensure_kv(self.js, subjects.KV_THROTTLE, ttl=timedelta(hours=1), replicas=replicas)
+        )
+        self.mail_limits = MailLimits(
+            await ensure_kv(self.js, subjects.KV_MAIL_LIMITS, ttl=timedelta(hours=2), replicas=replicas)
+        )
+        self.keys = KeyRing(self.js, self.settings, self.clock)
+        await self.keys.start()
+        self._key_task = asyncio.create_task(self._refresh_keys(), name="identity-keys")
+
+    async def on_stop(self) -> None:
+        if self._key_task:
+            self._key_task.cancel()
+            try:
+                await self._key_task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    async def _refresh_keys(self) -> None:
+        # Picks up a rotation made by another replica and rotates when due.
+        while True:
+            await asyncio.sleep(KEY_REFRESH_INTERVAL)
+            try:
+                await self.keys.refresh()
+            except Exception:
+                log.exception("identity.key_refresh_failed")
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    @property
+    def db(self):
+        assert self.projector is not None and self.projector.reader is not None
+        return self.projector.reader
+
+    async def _change(
+        self, account_id: str, decide: Callable[[AccountState], Event | None], by: str | None
+    ) -> Event | None:
+        """Run one command on an account; return the event appended (None: nothing changed)."""
+        appended: list[Event] = []
+
+        async def decision() -> Decision | None:
+            state = await views.by_id(self.db, account_id)
+            if state is None:
+                raise NotFound("there is no such account")
+            event = decide(state)
+            appended[:] = [event] if event else []
+            return Decision("account", account_id, event, state.version) if event else None
+
+        assert self.commands is not None
+        await self.commands.run(decision, by=by)
+        return appended[0] if appended else None
+
+    async def _push_live(self, account_id: str) -> None:
+        """Tell the account's open apps (gateway subscriptions) what it looks like now."""
+        state = await views.by_id(self.db, account_id)
+        if state is not None and self.nc is not None:
+            view = api.AccountView(account=account_reply(state))
+            await self.nc.publish(subjects.live_account(account_id), view.model_dump_json().encode())
+
+    async def _mail(self, kind: str, *, to: str, locale: str, path: str | None = None,
+                    token: str | None = None, **values: str) -> None:
+        if path and token:
+            url: str | None = self.settings.link(f"{path}?token={token}")
+        else:
+            url = self.settings.link(path) if path else None
+        assert self.js is not None
+        await enqueue(self.js, mails.render(kind, to=to, locale=locale, action_url=url, **values))
+
+    def _session_reply(self, state: AccountState, session_id: str, refresh_secret: str,
+                       refresh_expires) -> api.Session:
+        now = self.clock.now()
+        expires = now + domain.ACCESS_TOKEN_VALIDITY
+        access = self.keys.sign({
+            "sub": state.id, "role": state.role, "sid": session_id,
+            "iat": int(now.timestamp()), "exp": int(expires.timestamp()), "jti": new_id(),
+        })
+        return api.Session(
+            access_token=access,
+            access_expires_at=expires,
+            refresh_token=f"{session_id}.{refresh_secret}",
+            refresh_expires_at=refresh_expires,
+            account=account_reply(state),
+        )
+
+    async def _claim_username(self, username: str, account_id: str) -> bool:
+        async def still_held(holder: str) -> bool | None:
+            state = await views.by_id(self.db, holder)
+            return None if state is None else domain.username_key(state.username) == domain.username_key(username)
+
+        return await self.usernames.claim(key_of(domain.username_key(username)), account_id, still_held,
+                                          self.clock.now())
+
+    async def _claim_email(self, email: str, account_id: str) -> bool:
+        async def still_held(holder: str) -> bool | None:
+            state = await views.by_id(self.db, holder)
+            return None if state is None else state.email == domain.email_key(email)
+
+        return await self.emails.claim(key_of(domain.email_key(email)), account_id, still_held, self.clock.now())
+
+    # ---- registration ----------------------------------------------------------------
+
+    async def register(self, req: api.Register, ctx: RequestContext) -> Accepted:
+        now = self.clock.now()
+        username = domain.check_username(req.username)
+        email = domain.email_key(req.email)
+        domain.check_password(req.password, field_name="password", username=username, email=email,
+                              other_inputs=(req.display_name,))
+        await self.mail_limits.take(email, ctx.caller.client_address, now, "email")
+        # Hash before looking anything up: taken or free, the answer costs the same time.
+        password_hash = await hash_password(req.password)
+        account_id = new_id()
+        if not await self._claim_username(username, account_id):
+            owner = await views.by_email(self.db, email)
+            if owner is not None:
+                await self._mail("already-registered", to=owner.email, locale=owner.locale, path="/",
+                                 name=owner.display_name, username=owner.username)
+            else:
+                await self._mail("username-taken", to=email, locale=req.locale, path="/", username=username)
+            return sent(req.locale)
+        if not await self._claim_email(email, account_id):
+            await self.usernames.release(key_of(domain.username_key(username)), account_id)
+            owner = await views.by_email(self.db, email)
+            if owner is not None:
+                await self._mail("already-registered", to=owner.email, locale=owner.locale, path="/",
+                                 name=owner.display_name, username=owner.username)
+            return sent(req.locale)
+        token = new_secret()
+        event = domain.decide_register(
+            account_id=account_id, username=username, email=email, display_name=req.display_name,
+            locale=req.locale, password_hash=password_hash, role="member", token_hash=digest(token), now=now,
+        )
+
+        async def decision() -> Decision:
+            return Decision("account", account_id, event, 0)
+
+        assert self.commands is not None
+        await self.commands.run(decision, by=None)
+        await self._mail("confirm-email", to=email, locale=req.locale, path="/confirm", token=token,
+                         name=req.display_name, email=email)
+        log.info("identity.registered", account_id=account_id)
+        return sent(req.locale)
+
+    async def resend_confirmation(self, req: api.ResendConfirmation, ctx: RequestContext) -> Accepted:
+        now = self.clock.now()
+        await self.mail_limits.take(domain.email_key(req.email), ctx.caller.client_address, now, "email")
+        state = await views.by_email(self.db, req.email)
+        if state is None or state.email_confirmed:
+            return sent(None)
+        token = new_secret()
+        await self._change(state.id, lambda s: domain.decide_issue_confirmation(
+            s, email=s.email, token_hash=digest(token), now=now), by=None)
+        await self._mail("confirm-email", to=state.email, locale=state.locale, path="/confirm", token=token,
+                         name=state.display_name, email=state.email)
+        return sent(state.locale)
+
+    async def confirm_email(self, req: api.ConfirmEmail, ctx: RequestContext) -> Accepted:
+        now = self.clock.now()
+        token_hash = digest(req.token)
+        state = await views.by_confirm_hash(self.db, token_hash)
+        if state is None:
+            raise Invalid("this link is not valid any more; ask for a new one", "token")
+        old_email = state.email
+        new_email = state.pending_email
+        if new_email:
+            # The address moves: claim the new one first, so two accounts never share it.
+            if not await self._claim_email(new_email, state.id):
+                raise Conflict("this address already belongs to another account", "token")
+        try:
+            await self._change(state.id, lambda s: domain.decide_confirm_email(s, token_hash=token_hash, now=now),
+                               by=state.id)
+        except Exception:
+            if new_email:
+                await self.emails.release(key_of(new_email), state.id)
+            raise
+        if new_email:
+            await self.emails.release(key_of(old_email), state.id)
+        await self._push_live(state.id)
+        log.info("identity.email_confirmed", account_id=state.id)
+        return Accepted(message="E-Mail-Adresse bestätigt." if state.locale != "en" else "Email address confirmed.")
+
+    # ---- sessions --------------------------------------------------------------------
+
+    async def sign_in(self, req: api.SignIn, ctx: RequestContext) -> api.Session:
+        now = self.clock.now()
+        identifier = domain.identifier_key(req.identifier)
+        state = await views.by_identifier(self.db, identifier)
+        # Throttled per account when there is one, else per identifier: the same from outside.
+        throttle_key = state.id if state else f"unknown:{identifier}"
+        address = ctx.caller.client_address
+        await self.throttle.check(throttle_key, address, now)
+        if not await verify_password(state.password_hash if state else None, req.password) or state is None:
+            await self.throttle.failed(throttle_key, address, now)
+            raise Unauthenticated(WRONG_CREDENTIALS)
+        await self.throttle.succeeded(throttle_key)
+        session_id, secret = new_id(), new_secret()
+        event = await self._change(state.id, lambda s: domain.decide_sign_in(
+            s, session_id=session_id, token_hash=digest(secret), now=now), by=state.id)
+        assert isinstance(event, api.SessionStarted)
+        fresh = await views.by_id(self.db, state.id)
+        assert fresh is not None
+        log.info("identity.signed_in", account_id=state.id, session_id=session_id)
+        return self._session_reply(fresh, session_id, secret, event.expires_at)
+
+    async def refresh_session(self, req: api.RefreshSession, ctx: RequestContext) -> api.Session:
+        now = self.clock.now()
+        parts = split_refresh_token(req.refresh_token)
+        state = await views.by_session(self.db, parts[0]) if parts else None
+        if parts is None or state is None:
+            raise Unauthenticated("this session has ended; sign in again", "refreshToken")
+        session_id, presented = parts
+        secret = new_secret()
+        event = await self._change(state.id, lambda s: domain.decide_refresh(
+            s, session_id=session_id, presented_hash=digest(presented), new_hash=digest(secret), now=now),
+            by=state.id)
+        if isinstance(event, api.SessionEnded):
+            log.warning("identity.refresh_token_reused", account_id=state.id, session_id=session_id)
+            raise Unauthenticated("this session has ended; sign in again", "refreshToken")
+        assert isinstance(event, api.SessionRotated)
+        fresh = await views.by_id(self.db, state.id)
+        assert fresh is not None
+        return self._session_reply(fresh, session_id, secret, event.expires_at)
+
+    async def sign_out(self, req: api.SignOut, ctx: RequestContext) -> Accepted:
+        now = self.clock.now()
+        parts = split_refresh_token(req.refresh_token)
+        state = await views.by_session(self.db, parts[0]) if parts else None
+        if parts and state:
+            await self._change(state.id, lambda s: domain.decide_sign_out(
+                s, session_id=parts[0], presented_hash=digest(parts[1]), now=now), by=state.id)
+        return Accepted()
+
+    async def sign_out_everywhere(self, req: api.SignOutEverywhere, ctx: RequestContext) -> Accepted:
+        principal = ctx.principal()
+        await self._change(principal.account_id, domain.decide_sign_out_everywhere, by=principal.account_id)
+        return Accepted()
+
+    # ---- passwords -------------------------------------------------------------------
+
+    async def request_password_reset(self, req: api.RequestPasswordReset, ctx: RequestContext) -> Accepted:
+        now = self.clock.now()
+        identifier = domain.identifier_key(req.identifier)
+        await self.mail_limits.take(identifier, ctx.caller.client_address, now, "identifier")
+        state = await views.by_identifier(self.db, identifier)
+        if state is None:
+            return sent(None)
+        token = new_secret()
+        await self._change(state.id, lambda s: domain.decide_request_reset(s, token_hash=digest(token), now=now),
+                           by=None)
+        await self._mail("password-reset", to=state.email, locale=state.locale, path="/reset", token=token,
+                         name=state.display_name)
+        return sent(state.locale)
+
+    async def reset_password(self, req: api.ResetPassword, ctx: RequestContext) -> Accepted:
+        now = self.clock.now()
+        token_hash = digest(req.token)
+        state = await views.by_reset_hash(self.db, token_hash)
+        if state is None:
+            raise Invalid("this link is not valid any more; ask for a new one", "token")
+        if state.reset_expires is None or state.reset_expires <= now:
+            raise Invalid("this link has expired; ask for a new one", "token")
+        domain.check_password(req.new_password, field_name="newPassword", username=state.username,
+                              email=state.email, other_inputs=(state.display_name,))
+        password_hash = await hash_password(req.new_password)
+        await self._change(state.id, lambda s: domain.decide_reset_password(
+            s, token_hash=token_hash, password_hash=password_hash, now=now), by=state.id)
+        await self._mail("password-changed", to=state.email, locale=state.locale, name=state.display_name)
+        await self._push_live(state.id)
+        log.info("identity.password_reset", account_id=state.id)
+        return Accepted(message="Passwort geändert. Sie können sich jetzt anmelden." if state.locale != "en"
+                        else "Password changed. You can sign in now.")
+
+    async def change_password(self, req: api.ChangePassword, ctx: RequestContext) -> Accepted:
+        principal = ctx.principal()
+        now = self.clock.now()
+        state = await views.by_id(self.db, principal.account_id)
+        if state is None:
+            raise Unauthenticated("sign in again")
+        await self.throttle.check(state.id, ctx.caller.client_address, now)
+        if not await verify_password(state.password_hash, req.current_password):
+            await self.throttle.failed(state.id, ctx.caller.client_address, now)
+            raise Invalid("the current password is not right", "currentPassword")
+        domain.check_password(req.new_password, field_name="newPassword", username=state.username,
+                              email=state.email, other_inputs=(state.display_name,))
+        password_hash = await hash_password(req.new_password)
+        await self._change(state.id, lambda s: domain.decide_change_password(
+            s, password_hash=password_hash, kept_session_id=principal.session_id), by=state.id)
+        await self._mail("password-changed", to=state.email, locale=state.locale, name=state.display_name)
+        return Accepted()
+
+    # ---- profile and address ---------------------------------------------------------
+
+    async def change_email(self, req: api.ChangeEmail, ctx: RequestContext) -> Accepted:
+        principal = ctx.principal()
+        now = self.clock.now()
+        state = await views.by_id(self.db, principal.account_id)
+        if state is None:
+            raise Unauthenticated("sign in again")
+        new_email = domain.email_key(req.new_email)
+        await self.throttle.check(state.id, ctx.caller.client_address, now)
+        if not await verify_password(state.password_hash, req.password):
+            await self.throttle.failed(state.id, ctx.caller.client_address, now)
+            raise Invalid("the password is not right", "password")
+        if new_email == state.email:
+            raise Invalid("this is already your address", "newEmail")
+        await self.mail_limits.take(new_email, ctx.caller.client_address, now, "newEmail")
+        if await views.by_email(self.db, new_email) is not None:
+            # Not told here (that would reveal whose address it is); the address's owner hears of it.
+            await self._mail("email-in-use", to=new_email, locale=state.locale)
+            return sent(state.locale)
+        token = new_secret()
+        await self._change(state.id, lambda s: domain.decide_issue_confirmation(
+            s, email=new_email, token_hash=digest(token), now=now), by=state.id)
+        await self._mail("confirm-new-email", to=new_email, locale=state.locale, path="/confirm", token=token,
+                         name=state.display_name, email=new_email)
+        await self._mail("email-change-notice", to=state.email, locale=state.locale, name=state.display_name)
+        await self._push_live(state.id)
+        return sent(state.locale)
+
+    async def update_profile(self, req: api.UpdateProfile, ctx: RequestContext) -> api.Account:
+        principal = ctx.principal()
+        await self._change(principal.account_id, lambda s: domain.decide_update_profile(
+            s, display_name=req.display_name, locale=req.locale), by=principal.account_id)
+        await self._push_live(principal.account_id)
+        state = await views.by_id(self.db, principal.account_id)
+        assert state is not None
+        return account_reply(state)
+
+    async def viewer(self, req: api.GetViewer, ctx: RequestContext) -> api.ViewerReply:
+        principal = ctx.optional_principal()
+        if principal is None:
+            return api.ViewerReply(account=None)
+        state = await views.by_id(self.db, principal.account_id)
+        return api.ViewerReply(account=account_reply(state) if state else None)
+
+    async def lookup_profiles(self, req: api.LookupProfiles, ctx: RequestContext) -> api.Profiles:
+        ctx.principal()
+        rows = await views.profiles(self.db, list(dict.fromkeys(req.ids)))
+        return api.Profiles(profiles=[
+            api.PublicProfile(id=r["id"], username=r["username"], display_name=r["display_name"]) for r in rows
+        ])
+
+    # ---- platform roles --------------------------------------------------------------
+
+    async def create_admin(self, req: api.CreateAdmin, ctx: RequestContext) -> Accepted:
+        """Operator only (deploy/ restricts who may publish identity.create_admin)."""
+        now = self.clock.now()
+        email = domain.email_key(req.email)
+        existing = await views.by_email(self.db, email)
+        if existing is not None:
+            await self._change(existing.id, lambda s: None if s.role == "admin" else api.RoleChanged(role="admin"),
+                               by=None)
+            log.info("identity.admin_promoted", account_id=existing.id)
+            return Accepted(message="the existing account with this address is an administrator now")
+        username = domain.check_username(req.username)
+        account_id = new_id()
+        if not await self._claim_username(username, account_id):
+            raise Conflict("this username is taken", "username")
+        if not await self._claim_email(email, account_id):
+            await self.usernames.release(key_of(domain.username_key(username)), account_id)
+            raise Conflict("this address belongs to an account being created right now", "email")
+        display_name = req.display_name or username
+        event = domain.decide_register(
+            account_id=account_id, username=username, email=email, display_name=display_name,
+            locale=req.locale, password_hash=None, role="admin", token_hash=None, now=now,
+        )
+
+        async def decision() -> Decision:
+            return Decision("account", account_id, event, 0)
+
+        assert self.commands is not None
+        await self.commands.run(decision, by=None)
+        # Setting the password by the mailed link also confirms the address.
+        token = new_secret()
+        await self._change(account_id, lambda s: domain.decide_request_reset(
+            s, token_hash=digest(token), now=now, validity=domain.ADMIN_SETUP_VALIDITY), by=None)
+        await self._mail("admin-setup", to=email, locale=req.locale, path="/reset", token=token,
+                         name=display_name, username=username)
+        log.info("identity.admin_created", account_id=account_id)
+        return Accepted(message="administrator created; a link to set the password was mailed")
+
+    async def set_role(self, req: api.SetRole, ctx: RequestContext) -> api.Account:
+        principal = ctx.principal()
+        principal.require_admin()
+        await self._change(req.account_id, lambda s: domain.decide_set_role(
+            s, role=req.role, by_account_id=principal.account_id), by=principal.account_id)
+        await self._push_live(req.account_id)
+        state = await views.by_id(self.db, req.account_id)
+        assert state is not None
+        return account_reply(state)

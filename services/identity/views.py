@@ -1,0 +1,203 @@
+"""Identity's SQLite view: accounts and sessions, projected from `identity.events.account.*`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import aiosqlite
+
+from proto import identity as ev
+from proto.envelope import Envelope
+from services.identity.domain import AccountState, Session, email_key, username_key
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    id              TEXT PRIMARY KEY,
+    username        TEXT NOT NULL,
+    username_key    TEXT NOT NULL,
+    email           TEXT NOT NULL,
+    display_name    TEXT NOT NULL,
+    locale          TEXT NOT NULL,
+    role            TEXT NOT NULL,
+    password_hash   TEXT,
+    email_confirmed INTEGER NOT NULL DEFAULT 0,
+    pending_email   TEXT,
+    confirm_hash    TEXT,
+    confirm_expires TEXT,
+    reset_hash      TEXT,
+    reset_expires   TEXT,
+    created_at      TEXT NOT NULL,
+    version         INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS accounts_username ON accounts (username_key);
+CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email);
+CREATE INDEX IF NOT EXISTS accounts_confirm ON accounts (confirm_hash);
+CREATE INDEX IF NOT EXISTS accounts_reset ON accounts (reset_hash);
+CREATE TABLE IF NOT EXISTS sessions (
+    id          TEXT PRIMARY KEY,
+    account_id  TEXT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL,
+    ended       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);
+"""
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+class IdentityView:
+    SCHEMA = SCHEMA
+
+    async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
+        account_id = subject.rsplit(".", 1)[1]
+        event = envelope.event()
+
+        async def update(sql: str = "", *args: object) -> None:
+            # Every event moves the account's version: commands expect the latest sequence.
+            columns = f"{sql}, version = ?" if sql else "version = ?"
+            await db.execute(f"UPDATE accounts SET {columns} WHERE id = ?", (*args, seq, account_id))
+
+        match event:
+            case ev.AccountRegistered():
+                await db.execute(
+                    "INSERT OR REPLACE INTO accounts (id, username, username_key, email, display_name, locale,"
+                    " role, password_hash, email_confirmed, confirm_hash, confirm_expires, created_at, version)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
+                    (event.account_id, event.username, username_key(event.username), email_key(event.email),
+                     event.display_name, event.locale, event.role, event.password_hash,
+                     event.confirm_token_hash, _iso(event.confirm_expires_at),
+                     envelope.occurred_at.isoformat(), seq),
+                )
+            case ev.ConfirmationIssued():
+                # A link for another address than the current one is an email change.
+                await db.execute(
+                    "UPDATE accounts SET pending_email = CASE WHEN email = ? THEN NULL ELSE ? END,"
+                    " confirm_hash = ?, confirm_expires = ?, version = ? WHERE id = ?",
+                    (event.email, event.email, event.token_hash, _iso(event.expires_at), seq, account_id),
+                )
+            case ev.EmailConfirmed():
+                await update("email = ?, email_confirmed = 1, pending_email = NULL, confirm_hash = NULL,"
+                             " confirm_expires = NULL", event.email)
+            case ev.PasswordResetIssued():
+                await update("reset_hash = ?, reset_expires = ?", event.token_hash, _iso(event.expires_at))
+            case ev.PasswordReset():
+                # The link reached the account's mailbox: that confirms the address as well.
+                await update("password_hash = ?, reset_hash = NULL, reset_expires = NULL, email_confirmed = 1",
+                             event.password_hash)
+                await db.execute("UPDATE sessions SET ended = 1 WHERE account_id = ?", (account_id,))
+            case ev.PasswordChanged():
+                await update("password_hash = ?, reset_hash = NULL, reset_expires = NULL", event.password_hash)
+                await db.execute(
+                    "UPDATE sessions SET ended = 1 WHERE account_id = ? AND id IS NOT ?",
+                    (account_id, event.kept_session_id),
+                )
+            case ev.ProfileUpdated():
+                await update("display_name = ?, locale = ?", event.display_name, event.locale)
+            case ev.RoleChanged():
+                await update("role = ?", event.role)
+            case ev.SessionStarted():
+                await db.execute(
+                    "INSERT OR REPLACE INTO sessions (id, account_id, token_hash, expires_at, ended)"
+                    " VALUES (?, ?, ?, ?, 0)",
+                    (event.session_id, account_id, event.token_hash, _iso(event.expires_at)),
+                )
+                await update()
+            case ev.SessionRotated():
+                await db.execute(
+                    "UPDATE sessions SET token_hash = ?, expires_at = ? WHERE id = ?",
+                    (event.token_hash, _iso(event.expires_at), event.session_id),
+                )
+                await update()
+            case ev.SessionEnded():
+                await db.execute("UPDATE sessions SET ended = 1 WHERE id = ?", (event.session_id,))
+                await update()
+            case ev.AllSessionsEnded():
+                await db.execute("UPDATE sessions SET ended = 1 WHERE account_id = ?", (account_id,))
+                await update()
+
+
+# ---- queries -------------------------------------------------------------------------
+
+async def _account(db: aiosqlite.Connection, where: str, *args: object) -> AccountState | None:
+    async with db.execute(f"SELECT * FROM accounts WHERE {where} LIMIT 1", args) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    async with db.execute(
+        "SELECT id, token_hash, expires_at, ended FROM sessions WHERE account_id = ?", (row["id"],)
+    ) as cur:
+        sessions = {
+            s["id"]: Session(s["id"], s["token_hash"], datetime.fromisoformat(s["expires_at"]), bool(s["ended"]))
+            for s in await cur.fetchall()
+        }
+    return AccountState(
+        id=row["id"],
+        username=row["username"],
+        email=row["email"],
+        display_name=row["display_name"],
+        locale=row["locale"],
+        role=row["role"],
+        password_hash=row["password_hash"],
+        email_confirmed=bool(row["email_confirmed"]),
+        pending_email=row["pending_email"],
+        confirm_hash=row["confirm_hash"],
+        confirm_expires=_dt(row["confirm_expires"]),
+        reset_hash=row["reset_hash"],
+        reset_expires=_dt(row["reset_expires"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+        version=row["version"],
+        sessions=sessions,
+    )
+
+
+async def by_id(db: aiosqlite.Connection, account_id: str) -> AccountState | None:
+    return await _account(db, "id = ?", account_id)
+
+
+async def by_email(db: aiosqlite.Connection, email: str) -> AccountState | None:
+    return await _account(db, "email = ?", email_key(email))
+
+
+async def by_username(db: aiosqlite.Connection, username: str) -> AccountState | None:
+    return await _account(db, "username_key = ?", username_key(username))
+
+
+async def by_identifier(db: aiosqlite.Connection, identifier: str) -> AccountState | None:
+    """Username or email; an address-shaped identifier is looked up as an email first."""
+    if "@" in identifier:
+        return await by_email(db, identifier) or await by_username(db, identifier)
+    return await by_username(db, identifier)
+
+
+async def by_confirm_hash(db: aiosqlite.Connection, token_hash: str) -> AccountState | None:
+    return await _account(db, "confirm_hash = ?", token_hash)
+
+
+async def by_reset_hash(db: aiosqlite.Connection, token_hash: str) -> AccountState | None:
+    return await _account(db, "reset_hash = ?", token_hash)
+
+
+async def by_session(db: aiosqlite.Connection, session_id: str) -> AccountState | None:
+    return await _account(db, "id = (SELECT account_id FROM sessions WHERE id = ?)", session_id)
+
+
+async def profiles(db: aiosqlite.Connection, ids: list[str]) -> list[aiosqlite.Row]:
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    async with db.execute(
+        f"SELECT id, username, display_name FROM accounts WHERE id IN ({marks})", ids
+    ) as cur:
+        return list(await cur.fetchall())
+
+
+async def has_admin(db: aiosqlite.Connection) -> bool:
+    async with db.execute("SELECT 1 FROM accounts WHERE role = 'admin' LIMIT 1") as cur:
+        return await cur.fetchone() is not None

@@ -1,0 +1,1 @@
+"""Notifications: mail delivery now; follows, inbox, digests and live pushes with their issue."""
