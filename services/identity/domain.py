@@ -40,7 +40,7 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 # zxcvbn's cost grows with length; beyond this many characters a password is strong by
 # length alone, so only its start is rated.
-RATED_PREFIX = 128
+RATED_PREFIX = 72  # zxcvbn refuses longer input by default
 MIN_STRENGTH = 3  # zxcvbn score 0–4; 3 is "safely unguessable: moderate protection"
 
 USERNAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{1,30})[a-z0-9]$")
@@ -92,7 +92,7 @@ def check_password(password: str, *, field_name: str, username: str, email: str,
     for personal in (username.casefold(), email.casefold(), local_part):
         if len(personal) >= 3 and personal in folded:
             raise Invalid("the password must not contain your username or email address", field_name)
-    rating = zxcvbn(password[:RATED_PREFIX], user_inputs=[username, email, *other_inputs])
+    rating = zxcvbn(password[:RATED_PREFIX], user_inputs=[username, email, *other_inputs], max_length=RATED_PREFIX)
     if rating["score"] < MIN_STRENGTH:
         hint = (rating.get("feedback") or {}).get("warning") or ""
         message = "this password is too easy to guess; a few unrelated words make a strong one"

@@ -46,7 +46,8 @@ def lock_after(failures: int, policy: Policy) -> timedelta:
     beyond = failures - policy.free_failures
     if beyond <= 0:
         return timedelta()
-    return min(LOCK_BASE * 2 ** (beyond - 1), LOCK_MAX)
+    # Capped exponent: thousands of failures must not overflow the timedelta.
+    return min(LOCK_BASE * 2 ** min(beyond - 1, 16), LOCK_MAX)
 
 
 def wait_seconds(until: datetime, now: datetime) -> int:

@@ -1,0 +1,138 @@
+"""Identity's rules, without I/O."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from proto.errors import Forbidden, Invalid, Unauthenticated
+from proto.identity import EmailConfirmed, SessionEnded, SessionRotated
+from services.identity import domain
+from services.identity.domain import AccountState, Session
+from services.identity.throttle import ACCOUNT, ADDRESS, LOCK_MAX, lock_after
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def account(**changes) -> AccountState:
+    base = dict(
+        id="01J0000000000000000000ACCT", username="Lena.K", email="lena@example.org", display_name="Lena",
+        locale="de", role="member", password_hash="$argon2id$…", email_confirmed=True, pending_email=None,
+        confirm_hash=None, confirm_expires=None, reset_hash=None, reset_expires=None, created_at=NOW,
+        version=7, sessions={},
+    )
+    base.update(changes)
+    return AccountState(**base)
+
+
+class TestPasswords:
+    def check(self, password: str) -> None:
+        domain.check_password(password, field_name="password", username="lena.k", email="lena@example.org")
+
+    def test_a_long_passphrase_passes(self):
+        self.check("Fahrrad Ampel Wolke 42 Sommer")
+
+    def test_any_unicode_is_allowed(self):
+        self.check("Çay içmek güzel, ağaçlar yeşil 🌳")
+
+    @pytest.mark.parametrize("password", ["kurz", "elevenchars"])
+    def test_fewer_than_twelve_characters_are_refused(self, password):
+        with pytest.raises(Invalid) as e:
+            self.check(password)
+        assert e.value.field == "password" and "12" in e.value.message
+
+    def test_more_than_1024_characters_are_refused(self):
+        with pytest.raises(Invalid, match="1024"):
+            self.check("x7!Qz" * 205)
+
+    def test_1024_characters_are_allowed(self):
+        self.check(("Wolke Ampel Sommer 42 " * 47)[:1024])
+
+    @pytest.mark.parametrize("password", ["passwort1234", "123456789012", "qwertzuiopasdf"])
+    def test_weak_passwords_are_refused(self, password):
+        with pytest.raises(Invalid, match="too easy to guess"):
+            self.check(password)
+
+    @pytest.mark.parametrize("password", ["my name is LENA.K and I ride", "lena@example.org is mine!!"])
+    def test_passwords_containing_username_or_email_are_refused(self, password):
+        with pytest.raises(Invalid, match="username or email"):
+            self.check(password)
+
+    def test_the_field_is_named_as_the_caller_says(self):
+        with pytest.raises(Invalid) as e:
+            domain.check_password("short", field_name="newPassword", username="x", email="x@y.z")
+        assert e.value.field == "newPassword"
+
+
+class TestUsernames:
+    @pytest.mark.parametrize("name", ["ab", "-lena", "lena-", "lena k", "lena<script>", "a" * 33, "łena"])
+    def test_bad_usernames_name_the_field(self, name):
+        with pytest.raises(Invalid) as e:
+            domain.check_username(name)
+        assert e.value.field == "username"
+
+    def test_usernames_compare_case_insensitively_and_trimmed(self):
+        assert domain.username_key("  Lena.K ") == domain.username_key("lena.k")
+        assert domain.identifier_key(" LENA@Example.ORG ") == "lena@example.org"
+
+
+class TestLinks:
+    def test_a_confirmation_link_works_once_and_until_it_expires(self):
+        state = account(email_confirmed=False, confirm_hash="h1", confirm_expires=NOW + timedelta(hours=1))
+        assert domain.decide_confirm_email(state, token_hash="h1", now=NOW) == EmailConfirmed(email="lena@example.org")
+        with pytest.raises(Invalid, match="expired"):
+            domain.decide_confirm_email(state, token_hash="h1", now=NOW + timedelta(hours=1))
+        with pytest.raises(Invalid, match="not valid"):
+            domain.decide_confirm_email(state, token_hash="older", now=NOW)
+
+    def test_confirming_a_pending_address_moves_the_account_to_it(self):
+        state = account(pending_email="new@example.org", confirm_hash="h", confirm_expires=NOW + timedelta(hours=1))
+        assert domain.decide_confirm_email(state, token_hash="h", now=NOW).email == "new@example.org"
+
+    def test_a_reset_link_is_valid_sixty_minutes(self):
+        issued = domain.decide_request_reset(account(), token_hash="r", now=NOW)
+        assert issued.expires_at == NOW + timedelta(minutes=60)
+        state = account(reset_hash="r", reset_expires=issued.expires_at)
+        domain.decide_reset_password(state, token_hash="r", password_hash="new", now=NOW + timedelta(minutes=59))
+        with pytest.raises(Invalid, match="expired"):
+            domain.decide_reset_password(state, token_hash="r", password_hash="new", now=NOW + timedelta(minutes=60))
+
+
+class TestSessions:
+    def test_an_unconfirmed_account_is_told_to_confirm(self):
+        with pytest.raises(Forbidden, match="confirm"):
+            domain.decide_sign_in(account(email_confirmed=False), session_id="s", token_hash="t", now=NOW)
+
+    def test_refresh_rotates_and_a_reused_token_ends_the_session(self):
+        session = Session("s1", "current", NOW + timedelta(days=1), ended=False)
+        state = account(sessions={"s1": session})
+        rotated = domain.decide_refresh(state, session_id="s1", presented_hash="current", new_hash="next", now=NOW)
+        assert isinstance(rotated, SessionRotated) and rotated.token_hash == "next"
+        reused = domain.decide_refresh(state, session_id="s1", presented_hash="older", new_hash="x", now=NOW)
+        assert reused == SessionEnded(session_id="s1")
+
+    @pytest.mark.parametrize("session", [
+        Session("s1", "t", NOW - timedelta(seconds=1), ended=False),
+        Session("s1", "t", NOW + timedelta(days=1), ended=True),
+    ])
+    def test_an_expired_or_ended_session_cannot_refresh(self, session):
+        with pytest.raises(Unauthenticated):
+            domain.decide_refresh(account(sessions={"s1": session}), session_id="s1", presented_hash="t",
+                                  new_hash="n", now=NOW)
+
+    def test_an_admin_cannot_drop_their_own_role(self):
+        me = account(role="admin")
+        with pytest.raises(Forbidden):
+            domain.decide_set_role(me, role="member", by_account_id=me.id)
+        assert domain.decide_set_role(me, role="admin", by_account_id=me.id) is None
+
+
+class TestThrottle:
+    def test_locks_start_after_five_account_failures_and_grow_to_fifteen_minutes(self):
+        assert [lock_after(n, ACCOUNT).total_seconds() for n in range(1, 8)] == [0, 0, 0, 0, 30, 60, 120]
+        assert lock_after(50, ACCOUNT) == LOCK_MAX == timedelta(minutes=15)
+
+    def test_a_client_address_gets_more_room_than_an_account(self):
+        assert lock_after(19, ADDRESS) == timedelta()
+        assert lock_after(20, ADDRESS) == timedelta(seconds=30)
