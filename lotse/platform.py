@@ -62,7 +62,7 @@ class Platform:
                 log_config=None,  # structlog owns the output
                 access_log=False,
                 lifespan="on",
-                ws="websockets",
+                ws="websockets-sansio",
                 proxy_headers=False,  # the gateway decides itself whom to believe (trusted_proxies)
             )
             self._server = uvicorn.Server(config)

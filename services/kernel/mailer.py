@@ -41,10 +41,11 @@ def build_message(mail: OutgoingMail, sender: str, now_date: str) -> EmailMessag
     message["Subject"] = mail.subject
     message["Date"] = now_date
     message["Message-ID"] = make_msgid(idstring=mail.id, domain=sender.rsplit("@", 1)[-1].strip("> "))
-    message["Content-Language"] = mail.locale
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
+    # After the body: set_content() drops every Content-* header set before it.
+    message["Content-Language"] = mail.locale
     return message
 
 
