@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -37,17 +39,41 @@ class EmbeddedNats:
         self.store_dir = store_dir
         self.proc: subprocess.Popen[bytes] | None = None
 
+    @property
+    def pid_file(self) -> Path:
+        return self.store_dir / "nats-server.pid"
+
+    def end_leftover(self) -> None:
+        """A `lotse dev` that was killed (not stopped) leaves its nats-server running in its
+        own session; end that one — found by the pid it wrote, never by name."""
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return
+        if b"nats-server" not in cmdline or str(self.store_dir).encode() not in cmdline:
+            return  # the pid was reused by something else
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def start(self, timeout: float = 15.0) -> None:
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.end_leftover()
         if listening(self.host, self.port):
             raise SystemExit(
                 f"something already listens on {self.host}:{self.port}; is another `make dev` running? "
                 "Stop it, or set LOTSE_NATS_URL to another port."
             )
-        self.store_dir.mkdir(parents=True, exist_ok=True)
         log_file = (self.store_dir / "nats-server.log").open("ab")
         self.proc = subprocess.Popen(
             [binary(), "--addr", self.host, "--port", str(self.port), "--jetstream",
-             "--store_dir", str(self.store_dir), "--server_name", "lotse-dev"],
+             "--store_dir", str(self.store_dir), "--server_name", "lotse-dev",
+             "--pid", str(self.pid_file)],
             stdout=log_file,
             stderr=subprocess.STDOUT,
             # Its own process group: Ctrl-C reaches us, and we stop it in order, after the services.

@@ -21,6 +21,7 @@ log = get_logger("platform")
 # every other service verifies tokens with).
 SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
+    "directory": "services.directory.service:DirectoryService",
     "notifications": "services.notifications.service:NotificationsService",
 }
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from proto.envelope import Event
-from proto.errors import Conflict
+from proto.errors import Conflict, Unavailable
 from services.kernel.eventstore import EventStore, WrongLastSequence
 from services.kernel.projector import Projector
 
@@ -52,8 +52,17 @@ class CommandRunner:
                     raise Conflict(
                         "this was changed by someone else at the same time; reload and try again"
                     ) from None
-                await self.projector.catch_up()
+                try:
+                    await self.projector.catch_up()
+                except TimeoutError:
+                    raise Unavailable("the service is catching up; try again in a moment") from None
                 continue
-            await self.projector.wait_for(seq)
+            try:
+                await self.projector.wait_for(seq)
+            except TimeoutError:
+                # The event is stored (the stream is the truth); only this replica's view lags.
+                raise Unavailable(
+                    "your change was saved but is not visible yet; reload in a moment"
+                ) from None
             return seq
         raise AssertionError("unreachable")

@@ -24,6 +24,9 @@ from services.kernel.logging import get_logger
 
 log = get_logger("projector")
 
+WATCH_INTERVAL = 1.0  # seconds between comparisons of the view with its stream
+STALL_AFTER = 2.0  # seconds behind without progress before resubscribing
+
 PROJECTION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection (
     stream   TEXT PRIMARY KEY,
@@ -60,6 +63,8 @@ class Projector:
         self._applied = 0
         self._changed = asyncio.Condition()
         self._sub: JetStreamContext.PushSubscription | None = None
+        self._apply_lock = asyncio.Lock()
+        self._watchdog: asyncio.Task[None] | None = None
         self.failed: str | None = None  # set when an event could not be applied: unhealthy
         self.writer: aiosqlite.Connection | None = None
         self.reader: aiosqlite.Connection | None = None
@@ -82,6 +87,10 @@ class Projector:
         self.reader = await open_database(self._path)
         await self.reader.execute("PRAGMA query_only=ON")
         log.info("projector.start", stream=self._stream, resume_after=self._applied, file=str(self._path))
+        await self._subscribe()
+        self._watchdog = asyncio.create_task(self._watch(), name=f"projector-watch-{self._stream}")
+
+    async def _subscribe(self) -> None:
         self._sub = await self._js.subscribe(
             self._filter,
             stream=self._stream,
@@ -91,19 +100,71 @@ class Projector:
             cb=self._on_message,
         )
 
-    async def stop(self) -> None:
+    async def _unsubscribe(self) -> None:
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()
-            except Exception:  # the connection may already be closed at shutdown
+            except Exception:  # the connection may be closed, or the consumer gone
                 pass
             self._sub = None
+
+    async def _watch(self) -> None:
+        """Resubscribe when the view stalls behind the stream.
+
+        An ordered consumer notices a gap only when a heartbeat arrives; when its server
+        restarted and forgot the consumer, none ever does. So: if the stream holds events
+        the view has not applied and nothing moved for STALL_AFTER, start over after the
+        last applied sequence.
+        """
+        stalled_since: float | None = None
+        seen = self._applied
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            if self.failed:
+                continue
+            try:
+                last = (await self._js.stream_info(self._stream)).state.last_seq
+            except Exception:
+                continue  # NATS unreachable: nothing to compare with yet
+            if last <= self._applied or self._applied != seen:
+                stalled_since, seen = None, self._applied
+                continue
+            if stalled_since is None:
+                stalled_since = loop.time()
+            elif loop.time() - stalled_since >= STALL_AFTER:
+                log.warning("projector.resubscribe", stream=self._stream, applied=self._applied, last=last)
+                await self._unsubscribe()
+                try:
+                    await self._subscribe()
+                except Exception as e:
+                    log.warning("projector.resubscribe_failed", stream=self._stream, error=str(e))
+                stalled_since = None
+
+    async def stop(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            try:
+                await self._watchdog
+            except (asyncio.CancelledError, Exception):
+                pass
+            self._watchdog = None
+        await self._unsubscribe()
+        # Wait for an event being applied right now: closing under it would lose its commit.
+        async with self._apply_lock:
+            pass
         for db in (self.reader, self.writer):
             if db is not None:
                 await db.close()
         self.reader = self.writer = None
 
     async def _on_message(self, msg: Msg) -> None:
+        # After a resubscribe the old and the new subscription may both deliver an event;
+        # the lock and the check inside it apply each sequence exactly once.
+        async with self._apply_lock:
+            await self._apply(msg)
+
+    async def _apply(self, msg: Msg) -> None:
         seq = msg.metadata.sequence.stream
         if seq <= self._applied or self.failed:
             return

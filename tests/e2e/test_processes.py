@@ -1,0 +1,127 @@
+"""The platform as separate processes (as Compose runs it), crashed and restarted.
+
+Nothing a user gave may be lost: a registration survives identity being killed and its
+SQLite view deleted; a mail queued while the mailer is down is delivered when it is back;
+a restart of nats-server itself is ridden out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from tests.e2e.flows import REQUEST_RESET, new_person, register, sign_in
+from tests.support.graphql import GraphQL
+from tests.support.nats_server import LocalNats, free_port
+from tests.support.processes import LotseProcess, wait_for_service, wait_until_ready
+from tests.support.smtp import SmtpServer, link_in, token_in
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smtp():
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def deployment(tmp_path, smtp):
+    nats = LocalNats(store_dir=tmp_path / "nats")
+    nats.start()
+    http_port = free_port()
+    base_env = {
+        "LOTSE_NATS_URL": nats.url,
+        "LOTSE_HTTP_HOST": "127.0.0.1",
+        "LOTSE_HTTP_PORT": str(http_port),
+        "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{http_port}",
+        "LOTSE_SMTP_HOST": "127.0.0.1",
+        "LOTSE_SMTP_PORT": str(smtp.port),
+        "LOTSE_SMTP_STARTTLS": "false",
+        "LOTSE_SECRET_KEY": "a-test-secret-that-all-processes-share",
+        "LOTSE_LOG_FORMAT": "json",
+    }
+    processes: dict[str, LotseProcess] = {}
+
+    def start(name: str) -> LotseProcess:
+        args = ["gateway"] if name == "gateway" else ["serve", name]
+        env = {**base_env, "LOTSE_DATA_DIR": str(tmp_path / name)}
+        processes[name] = LotseProcess(args, env, tmp_path / "logs" / f"{name}.log").start()
+        return processes[name]
+
+    for name in ("identity", "notifications", "gateway"):
+        start(name)
+    ready_url = f"http://127.0.0.1:{http_port}/readyz"
+    wait_until_ready(ready_url, process=processes["gateway"])
+    yield {"nats": nats, "start": start, "processes": processes, "env": base_env, "tmp": tmp_path,
+           "base_url": f"http://127.0.0.1:{http_port}", "ready_url": ready_url}
+    for process in processes.values():
+        process.stop()
+    nats.cleanup()
+
+
+async def test_registration_survives_a_crashed_identity_and_a_deleted_view(deployment, smtp):
+    api = GraphQL(deployment["base_url"])
+    username, email = new_person("crash")
+    assert (await register(api, username, email))["ok"]
+    [mail] = await smtp.inbox.wait_for(email)
+
+    identity = deployment["processes"]["identity"]
+    identity.kill()
+    view = deployment["tmp"] / "identity" / "identity" / "identity.sqlite3"
+    assert view.exists()
+    for leftover in view.parent.glob("identity.sqlite3*"):
+        leftover.unlink()
+    deployment["start"]("identity")
+    await asyncio.to_thread(wait_for_service, {**deployment["env"]}, "identity")
+
+    # The view was rebuilt from the stream: the link from before the crash still works.
+    async with httpx.AsyncClient() as http:
+        confirmed = await http.post(link_in(mail, "/confirm").split("?")[0], data={"token": token_in(mail, "/confirm")})
+    assert confirmed.status_code == 200
+    session = await sign_in(api, username)
+    assert session["userErrors"] == [] and session["viewer"]["emailConfirmed"]
+
+
+async def test_mail_queued_while_the_mailer_is_down_is_delivered_later(deployment, smtp):
+    api = GraphQL(deployment["base_url"])
+    username, email = new_person("queued")
+    await register(api, username, email)
+    await smtp.inbox.wait_for(email)
+
+    deployment["processes"]["notifications"].kill()
+    assert (await api(REQUEST_RESET, identifier=email))["requestPasswordReset"]["ok"]
+    await asyncio.sleep(1)
+    assert len(smtp.inbox.to(email)) == 1  # nobody delivers now, the queue keeps it
+
+    deployment["start"]("notifications")
+    mails = await smtp.inbox.wait_for(email, count=2, timeout=30)
+    assert "/reset" in link_in(mails[-1], "/reset")
+
+
+async def test_services_ride_out_a_restart_of_nats(deployment, smtp):
+    api = GraphQL(deployment["base_url"])
+    username, email = new_person("natsrestart")
+    await register(api, username, email)
+    [mail] = await smtp.inbox.wait_for(email)
+
+    nats: LocalNats = deployment["nats"]
+    nats.stop()
+    nats.start()  # same port, same store: the streams are still there
+    await asyncio.to_thread(wait_until_ready, deployment["ready_url"], 60)
+
+    confirmed = None
+    attempts = []
+    for _ in range(50):  # consumers re-attach a moment after the connection is back
+        confirmed = (await api("mutation($t: String!) { confirmEmail(token: $t) { ok userErrors { code message } } }",
+                               t=token_in(mail, "/confirm")))["confirmEmail"]
+        attempts.append(confirmed)
+        if confirmed["ok"]:
+            break
+        await asyncio.sleep(0.2)
+    assert confirmed and confirmed["ok"], attempts
+    assert (await sign_in(api, email))["userErrors"] == []
