@@ -14,7 +14,7 @@ import nats.errors
 from nats.aio.client import Client as NATS
 from pydantic import BaseModel, ValidationError
 
-from proto import context, identity, subjects
+from proto import context, directory, identity, subjects
 from proto.common import Caller, EndpointSpec
 from proto.errors import ErrorBody, ErrorCode, LotseError, Unavailable
 
@@ -80,9 +80,15 @@ class IdentityClient(ServiceClient):
         super().__init__(nc, identity.SERVICE, identity.ENDPOINTS, timeout)
 
 
+class DirectoryClient(ServiceClient):
+    def __init__(self, nc: NATS, timeout: float):
+        super().__init__(nc, directory.SERVICE, directory.ENDPOINTS, timeout)
+
+
 class LotseClient:
     """One per process; cheap to share."""
 
     def __init__(self, nc: NATS, timeout: float = 10.0):
         self.nc = nc
         self.identity = IdentityClient(nc, timeout)
+        self.directory = DirectoryClient(nc, timeout)

@@ -43,6 +43,9 @@ KV_MAIL_LIMITS = "identity-mail-limits"
 KV_JWKS = "identity-jwks"  # public keys, read by every service
 KV_SIGNING_KEYS = "identity-signing-keys"  # private keys, encrypted, read by identity only
 
+# Directory's KV bucket: slug → claim of the actor that holds it, made before the append.
+KV_SLUGS = "directory-slugs"
+
 # Live updates: services publish here after their view applied a change; the gateway
 # holds one subscription per pattern and fans out to WebSocket clients.
 def live_account(account_id: str) -> str:

@@ -1,0 +1,1 @@
+"""The directory: actors, their offerings, contact persons and members; regions; search."""

@@ -1,0 +1,487 @@
+"""The directory's endpoints: parse, authorise, decide with `domain`, append, reply.
+
+Every write runs through `_change`: load the actor from the view, refuse callers who may
+not see it (NOT_FOUND, so a pending actor's existence does not leak), decide, append with
+the actor's version as the expected sequence, answer from the view once it applied the
+event. Reads answer from the view, shaped for the caller by `replies`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable, Collection
+
+from proto import directory as api
+from proto import subjects
+from proto.common import Accepted
+from proto.envelope import Event, new_id
+from proto.errors import Conflict, Forbidden, Invalid, NotFound
+from services.directory import domain, mails, reactions, regions, replies, search, views
+from services.directory.domain import ActorState
+from services.directory.reactions import Accounts
+from services.directory.slugs import SlugClaims
+from services.directory.views import DirectoryView
+from services.kernel.auth import Principal
+from services.kernel.clock import Clock
+from services.kernel.commands import Decision
+from services.kernel.endpoints import RequestContext
+from services.kernel.logging import get_logger
+from services.kernel.outbox import enqueue
+from services.kernel.runtime import ServiceRuntime
+from services.kernel.settings import Settings
+from services.kernel.streams import ensure_kv
+
+log = get_logger("directory")
+
+SLUG_SUFFIXES = 50  # "name", "name-2" … "name-50": then the creator picks one
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class DirectoryService(ServiceRuntime):
+    name = "directory"
+
+    def __init__(self, settings: Settings, clock: Clock):
+        super().__init__(settings, clock, DirectoryView(), api.ENDPOINTS)
+        self.accounts: Accounts | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+
+    async def on_start(self) -> None:
+        assert self.js is not None and self.projector is not None
+        replicas = self.settings.nats_stream_replicas
+        self.slugs = SlugClaims(await ensure_kv(self.js, subjects.KV_SLUGS, replicas=replicas))
+        self.accounts = Accounts(self.js, self.database_path, replicas)
+        await self.accounts.start()
+        # The shipped regions, once: at the first start of the first replica. Another
+        # replica starting at the same moment loses the append race, catches up, finds
+        # them imported and appends nothing.
+        await self.projector.catch_up()
+        if await views.region_count(self.db) == 0:
+            summary = await self._import_regions(regions.SHIPPED.read_text("utf-8"), by=None)
+            log.info("directory.regions_shipped", created=summary.created)
+
+    async def on_stop(self) -> None:
+        if self.accounts is not None:
+            await self.accounts.stop()
+
+    # ---- helpers ---------------------------------------------------------------------
+
+    @property
+    def db(self):
+        assert self.projector is not None and self.projector.reader is not None
+        return self.projector.reader
+
+    async def _change(self, actor_id: str, principal: Principal,
+                      decide: Callable[[ActorState], Event | None], *, must_see: bool = True) -> int | None:
+        """Run one command on an actor; the sequence appended, None when nothing changed."""
+
+        async def decision() -> Decision | None:
+            state = await views.load_actor(self.db, actor_id)
+            if state is None:
+                raise NotFound("there is no such actor", "actorId")
+            if must_see:
+                domain.require_visible(state, principal)
+            event = decide(state)
+            return Decision(api.AGGREGATE_ACTOR, actor_id, event, state.version) if event else None
+
+        assert self.commands is not None
+        return await self.commands.run(decision, by=principal.account_id)
+
+    async def _state(self, actor_id: str) -> ActorState:
+        state = await views.load_actor(self.db, actor_id)
+        if state is None:
+            raise NotFound("there is no such actor", "actorId")
+        return state
+
+    async def _replies(self, states: list[ActorState], viewer: Principal | None) -> list[api.Actor]:
+        keys: set[str] = set()
+        members: set[str] = set()
+        for state in states:
+            keys |= replies.region_keys(state)
+            members |= set(state.members)
+        refs = await views.region_refs(self.db, keys)
+        names = {a.id: a.display_name for a in (await reactions.by_ids(self.db, members)).values()}
+        return [replies.actor(s, viewer=viewer, regions=refs, names=names) for s in states]
+
+    async def _reply(self, actor_id: str, viewer: Principal | None) -> api.Actor:
+        return (await self._replies([await self._state(actor_id)], viewer))[0]
+
+    async def _known(self, *lists: Collection[str] | None) -> set[str]:
+        return await views.known_regions(self.db, [k for keys in lists if keys for k in keys])
+
+    async def _claim_slug(self, base: str, actor_id: str, *, explicit: bool) -> str:
+        async def still_held(holder: str) -> bool | None:
+            state = await views.load_actor(self.db, holder)
+            return None if state is None else state.profile.slug == candidate
+
+        candidates = [base] if explicit else [base] + [f"{base}-{n}" for n in range(2, SLUG_SUFFIXES + 1)]
+        for candidate in candidates:
+            if await self.slugs.claim(candidate, actor_id, still_held, self.clock.now()):
+                return candidate
+        raise Conflict("this web address name is taken; choose another", "slug")
+
+    async def _region(self, ags: str, field: str) -> api.Region:
+        found = await views.region(self.db, ags)
+        if found is None:
+            raise Invalid(f"“{ags}” is not a known region key (AGS)", field)
+        return found
+
+    # ---- reading ---------------------------------------------------------------------
+
+    async def search_actors(self, req: api.SearchActors, ctx: RequestContext) -> api.ActorConnection:
+        viewer = ctx.optional_principal()
+        f = req.filter
+        if f.region is not None:
+            await self._region(f.region, "filter.region")
+        query = views.ActorQuery(
+            words=search.terms(req.query or ""),
+            kinds=list(dict.fromkeys(f.kinds)),
+            topics=list(dict.fromkeys(f.topics)),
+            languages=domain.check_languages(f.languages, "filter.languages"),
+            region=f.region,
+            visibility=views.Visibility(
+                statuses=tuple(dict.fromkeys(f.status)) or ("approved",),
+                account_id=viewer.account_id if viewer else None,
+                admin=viewer is not None and viewer.is_admin,
+            ),
+        )
+        offset = search.position(req.after)
+        ids, total = await views.search_actors(self.db, query, offset=offset, limit=req.first)
+        facets = await views.facets(self.db, query)
+        states = await views.load_actors(self.db, ids)
+        nodes = await self._replies([states[i] for i in ids if i in states], viewer)
+        edges = [api.ActorEdge(cursor=search.cursor(offset + n + 1), node=node) for n, node in enumerate(nodes)]
+        return api.ActorConnection(
+            edges=edges,
+            page_info=api.PageInfo(
+                has_next_page=offset + len(ids) < total,
+                has_previous_page=offset > 0,
+                start_cursor=edges[0].cursor if edges else None,
+                end_cursor=edges[-1].cursor if edges else None,
+            ),
+            total_count=total,
+            facets=facets,
+        )
+
+    async def responsible_actors(self, req: api.ResponsibleActors,
+                                 ctx: RequestContext) -> api.ResponsibleActorList:
+        viewer = ctx.optional_principal()
+        region = await self._region(req.region, "region")
+        languages = set(domain.check_languages(req.languages, "languages"))
+        rows = await views.serving(self.db, req.topic, req.region)
+        states = await views.load_actors(self.db, list({r.actor_id for r in rows}))
+        best: dict[str, views.Serving] = {}
+        offerings: dict[str, list[str]] = {}
+        for row in rows:
+            state = states[row.actor_id]
+            if languages and not languages & set(self._languages(state, row.offering_id)):
+                continue
+            if row.actor_id not in best or row.distance < best[row.actor_id].distance:
+                best[row.actor_id] = row
+            if row.offering_id and row.offering_id not in offerings.setdefault(row.actor_id, []):
+                offerings[row.actor_id].append(row.offering_id)
+        # Most specific first: the actor serving the municipality itself before the
+        # district's, before the state's; then by name.
+        order = sorted(best, key=lambda a: (best[a].distance, search.fold(states[a].profile.name), a))
+        nodes = await self._replies([states[a] for a in order], viewer)
+        refs = await views.region_refs(self.db, {best[a].ags for a in order})
+        return api.ResponsibleActorList(
+            region=region,
+            actors=[
+                api.ResponsibleActor(actor=node, served_via=refs[best[a].ags], offering_ids=offerings.get(a, []))
+                for a, node in zip(order, nodes, strict=True)
+            ],
+        )
+
+    @staticmethod
+    def _languages(state: ActorState, offering_id: str) -> list[str]:
+        """The languages of whoever serves: an offering's own, else the actor's."""
+        if offering_id and state.offerings[offering_id].languages:
+            return state.offerings[offering_id].languages
+        return state.profile.languages
+
+    async def region_coverage(self, req: api.GetRegionCoverage, ctx: RequestContext) -> api.RegionCoverage:
+        region = await self._region(req.region, "region")
+        counts = await views.coverage(self.db, req.region)
+        topics = [
+            api.TopicCoverage(topic=t, actors=counts.get(t, (0, 0))[0], offerings=counts.get(t, (0, 0))[1])
+            for t in api.TOPIC_SLUGS
+        ]
+        return api.RegionCoverage(region=region, topics=topics,
+                                  uncovered=[t.topic for t in topics if t.actors == 0])
+
+    async def get_actor(self, req: api.GetActor, ctx: RequestContext) -> api.Actor:
+        if (req.id is None) == (req.slug is None):
+            raise Invalid("give either an id or a slug", "id")
+        viewer = ctx.optional_principal()
+        actor_id = req.id if req.id is not None else await views.actor_id_by_slug(self.db, req.slug or "")
+        state = await views.load_actor(self.db, actor_id) if actor_id else None
+        if state is None or not domain.can_see(state, viewer):
+            raise NotFound("there is no such actor", "id" if req.id is not None else "slug")
+        return (await self._replies([state], viewer))[0]
+
+    async def get_actors(self, req: api.GetActors, ctx: RequestContext) -> api.ActorList:
+        viewer = ctx.optional_principal()
+        states = await views.load_actors(self.db, list(dict.fromkeys(req.ids)))
+        visible = [s for s in states.values() if domain.can_see(s, viewer)]
+        return api.ActorList(actors=await self._replies(visible, viewer))
+
+    async def my_actors(self, req: api.MyActors, ctx: RequestContext) -> api.ActorList:
+        principal = ctx.principal()
+        ids = await views.actor_ids_of_member(self.db, principal.account_id)
+        states = await views.load_actors(self.db, ids)
+        return api.ActorList(actors=await self._replies([states[i] for i in ids if i in states], principal))
+
+    async def get_region(self, req: api.GetRegion, ctx: RequestContext) -> api.Region:
+        found = await views.region(self.db, req.ags)
+        if found is None:
+            raise NotFound("there is no region with this key", "ags")
+        return found
+
+    async def list_regions(self, req: api.ListRegions, ctx: RequestContext) -> api.RegionList:
+        if req.parent is not None:
+            await self._region(req.parent, "parent")
+        found = await views.list_regions(self.db, parent=req.parent, level=req.level,
+                                         words=search.terms(req.query or ""))
+        return api.RegionList(regions=found)
+
+    async def actor_history(self, req: api.GetActorHistory, ctx: RequestContext) -> api.ActorHistory:
+        principal = ctx.principal()
+        state = await self._state(req.actor_id)
+        domain.require_visible(state, principal)
+        if not domain.may_read_history(state, principal):
+            raise Forbidden("only the actor's owners and administrators may read its history")
+        offset = search.position(req.after)
+        rows = await views.history(self.db, req.actor_id, offset=offset, limit=req.first + 1)
+        page, more = rows[: req.first], len(rows) > req.first
+        names = await reactions.by_ids(self.db, [r["by"] for r in page if r["by"]])
+        entries = [
+            api.HistoryEntry(
+                version=r["seq"], type=r["type"], occurred_at=r["occurred_at"], by=r["by"],
+                by_display_name=names[r["by"]].display_name if r["by"] in names else None,
+                changes=json.loads(r["changes"]), subject=r["subject"],
+            )
+            for r in page
+        ]
+        return api.ActorHistory(entries=entries, page_info=api.PageInfo(
+            has_next_page=more, has_previous_page=offset > 0,
+            start_cursor=search.cursor(offset + 1) if page else None,
+            end_cursor=search.cursor(offset + len(page)) if page else None,
+        ))
+
+    async def list_topics(self, req: api.ListTopics, ctx: RequestContext) -> api.Vocabulary:
+        return api.Vocabulary(terms=list(api.TOPICS))
+
+    async def list_kinds(self, req: api.ListKinds, ctx: RequestContext) -> api.Vocabulary:
+        return api.Vocabulary(terms=list(api.ACTOR_KINDS))
+
+    # ---- the actor -------------------------------------------------------------------
+
+    async def create_actor(self, req: api.CreateActor, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        actor_id = new_id()
+        known = await self._known(req.regions)
+        base = req.slug or domain.slugify(req.name)
+        # Check everything before claiming a slug: bad input must leave no trace.
+        domain.decide_create(req, actor_id=actor_id, owner=principal, slug=base, known_regions=known)
+        slug = await self._claim_slug(base, actor_id, explicit=req.slug is not None)
+        event = domain.decide_create(req, actor_id=actor_id, owner=principal, slug=slug, known_regions=known)
+
+        async def decision() -> Decision:
+            return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
+
+        assert self.commands is not None
+        try:
+            await self.commands.run(decision, by=principal.account_id)
+        except BaseException:
+            await self.slugs.release(slug, actor_id)
+            raise
+        return await self._reply(actor_id, principal)
+
+    async def update_actor(self, req: api.UpdateActor, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        state = await self._state(req.actor_id)
+        domain.require_visible(state, principal)
+        known = await self._known(req.regions, replies.region_keys(state))
+        old_slug = state.profile.slug
+        new_slug = req.slug if "slug" in req.model_fields_set and req.slug and req.slug != old_slug else None
+        if new_slug:
+            # Only a permitted, valid change may claim the new slug.
+            domain.decide_update(state, req, principal, known)
+            await self._claim_slug(new_slug, req.actor_id, explicit=True)
+        try:
+            await self._change(req.actor_id, principal, lambda s: domain.decide_update(s, req, principal, known))
+        except BaseException:
+            if new_slug:
+                await self.slugs.release(new_slug, req.actor_id)
+            raise
+        if new_slug:
+            await self.slugs.release(old_slug, req.actor_id)
+        return await self._reply(req.actor_id, principal)
+
+    async def approve_actor(self, req: api.ApproveActor, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        principal.require_admin()
+        if await self._change(req.actor_id, principal, lambda s: domain.decide_approve(s, principal)):
+            await self._mail_decision(req.actor_id, approved=True)
+        return await self._reply(req.actor_id, principal)
+
+    async def reject_actor(self, req: api.RejectActor, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        principal.require_admin()
+        if await self._change(req.actor_id, principal, lambda s: domain.decide_reject(s, principal, req.reason)):
+            await self._mail_decision(req.actor_id, approved=False)
+        return await self._reply(req.actor_id, principal)
+
+    async def _mail_decision(self, actor_id: str, *, approved: bool) -> None:
+        # Sent after the event is stored: a crash in between loses a notice, never a decision.
+        state = await self._state(actor_id)
+        owners = await reactions.by_ids(self.db, state.owners)
+        assert self.js is not None
+        for owner in owners.values():
+            await enqueue(self.js, mails.decision(
+                to=owner.email, locale=owner.locale, name=owner.display_name, actor_name=state.profile.name,
+                approved=approved, reason=state.rejection_reason,
+                url=self.settings.link(f"/actors/{state.profile.slug}"),
+            ))
+
+    # ---- offerings and contact persons ----------------------------------------------
+
+    async def add_offering(self, req: api.AddOffering, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        known = await self._known(req.regions)
+        offering_id = new_id()
+        await self._change(req.actor_id, principal, lambda s: domain.decide_add_offering(
+            s, req, principal, offering_id=offering_id, known_regions=known))
+        return await self._reply(req.actor_id, principal)
+
+    async def update_offering(self, req: api.UpdateOffering, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        # Regions stored before count as known: a renamed file never drops a key.
+        known = await self._known(req.regions, replies.region_keys(await self._state(req.actor_id)))
+        await self._change(req.actor_id, principal,
+                           lambda s: domain.decide_update_offering(s, req, principal, known))
+        return await self._reply(req.actor_id, principal)
+
+    async def remove_offering(self, req: api.RemoveOffering, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        await self._change(req.actor_id, principal, lambda s: domain.decide_remove_offering(s, req, principal))
+        return await self._reply(req.actor_id, principal)
+
+    async def add_contact_person(self, req: api.AddContactPerson, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        person_id = new_id()
+        await self._change(req.actor_id, principal, lambda s: domain.decide_add_contact_person(
+            s, req, principal, contact_person_id=person_id))
+        return await self._reply(req.actor_id, principal)
+
+    async def update_contact_person(self, req: api.UpdateContactPerson, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        await self._change(req.actor_id, principal,
+                           lambda s: domain.decide_update_contact_person(s, req, principal))
+        return await self._reply(req.actor_id, principal)
+
+    async def remove_contact_person(self, req: api.RemoveContactPerson, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        await self._change(req.actor_id, principal,
+                           lambda s: domain.decide_remove_contact_person(s, req, principal))
+        return await self._reply(req.actor_id, principal)
+
+    # ---- members ---------------------------------------------------------------------
+
+    async def invite_member(self, req: api.InviteMember, ctx: RequestContext) -> api.Invitation:
+        principal = ctx.principal()
+        token = secrets.token_urlsafe(32)
+        invitation_id = new_id()
+        now = self.clock.now()
+        member_emails = await reactions.emails_of(self.db, (await self._state(req.actor_id)).members)
+
+        def decide(state: ActorState) -> Event:
+            return domain.decide_invite(state, principal, email=req.email, role=req.role,
+                                        invitation_id=invitation_id, token_hash=token_hash(token), now=now,
+                                        member_emails=member_emails)
+
+        await self._change(req.actor_id, principal, decide)
+        state = await self._state(req.actor_id)
+        invitation = state.invitations[domain.email_key(req.email)]
+        invitee = await reactions.by_email(self.db, invitation.email)
+        inviter = (await reactions.by_ids(self.db, [principal.account_id])).get(principal.account_id)
+        assert self.js is not None
+        await enqueue(self.js, mails.invitation(
+            to=invitation.email, locale=invitee.locale if invitee else req.locale,
+            actor_name=state.profile.name, inviter=inviter.display_name if inviter else None,
+            role=invitation.role, expires_at=invitation.expires_at,
+            url=self.settings.link(f"/invitation?token={token}"),
+        ))
+        return api.Invitation(id=invitation.id, email=invitation.email, role=invitation.role,
+                              invited_by=invitation.invited_by, created_at=invitation.created_at,
+                              expires_at=invitation.expires_at)
+
+    async def accept_invitation(self, req: api.AcceptInvitation, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        hashed = token_hash(req.token)
+        actor_id = await views.actor_of_invitation(self.db, hashed)
+        if actor_id is None:
+            raise Invalid("this invitation link is not valid any more: it was used or replaced by a newer one",
+                          "token")
+        now = self.clock.now()
+        # The invitee is no member yet, so may not see a pending actor: the token is the permission.
+        await self._change(actor_id, principal, lambda s: domain.decide_accept(s, principal, token_hash=hashed,
+                                                                                now=now), must_see=False)
+        return await self._reply(actor_id, principal)
+
+    async def change_member_role(self, req: api.ChangeMemberRole, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        await self._change(req.actor_id, principal, lambda s: domain.decide_change_role(
+            s, principal, account_id=req.account_id, role=req.role))
+        return await self._reply(req.actor_id, principal)
+
+    async def remove_member(self, req: api.RemoveMember, ctx: RequestContext) -> api.Actor:
+        principal = ctx.principal()
+        await self._change(req.actor_id, principal,
+                           lambda s: domain.decide_remove_member(s, principal, account_id=req.account_id))
+        return await self._reply(req.actor_id, principal)
+
+    async def leave_actor(self, req: api.LeaveActor, ctx: RequestContext) -> Accepted:
+        principal = ctx.principal()
+        await self._change(req.actor_id, principal, lambda s: domain.decide_leave(s, principal))
+        return Accepted()
+
+    # ---- regions ---------------------------------------------------------------------
+
+    async def import_regions(self, req: api.ImportRegions, ctx: RequestContext) -> api.RegionsImportSummary:
+        """Operator (deploy/ restricts who may publish directory.import_regions without a
+        token, as for identity.create_admin) or, with a token, an admin."""
+        by = None
+        if ctx.caller.token:
+            principal = ctx.principal()
+            principal.require_admin()
+            by = principal.account_id
+        return await self._import_regions(req.csv, by=by)
+
+    async def _import_regions(self, text: str, *, by: str | None) -> api.RegionsImportSummary:
+        known = await views.all_regions(self.db)
+        rows = regions.parse(text, known)
+        created = sum(1 for r in rows if r.ags not in known)
+        updated = sum(1 for r in rows if r.ags in known and known[r.ags] != r)
+        assert self.commands is not None
+        events = regions.decide_import(rows, known)
+        for event in events:
+            async def decision(event: api.RegionsImported = event) -> Decision | None:
+                # Re-decided on a lost race: only what is still missing after catching up.
+                now_known = await views.all_regions(self.db)
+                fresh = [r for r in event.regions if now_known.get(r.ags) != r]
+                if not fresh:
+                    return None
+                version = await views.region_import_version(self.db, event.state_ags)
+                return Decision(api.AGGREGATE_REGIONS, event.state_ags,
+                                api.RegionsImported(state_ags=event.state_ags, regions=fresh), version)
+
+            await self.commands.run(decision, by=by)
+        return api.RegionsImportSummary(states=len({regions.state_of(r.ags) for r in rows}), created=created,
+                                        updated=updated, unchanged=len(rows) - created - updated)

@@ -1,0 +1,368 @@
+"""The directory's rules, without I/O: every forbidden path, every check naming its field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pydantic import ValidationError
+
+from proto import directory as api
+from proto.errors import Conflict, Forbidden, Invalid, NotFound
+from proto.validation import invalid_from
+from services.directory import domain, regions, replies, search
+from services.directory.domain import ActorState
+from services.kernel.auth import Principal
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+KNOWN = {"10", "10041", "10041100", "10042", "10042111"}
+
+OWNER = Principal("owner", "member", None)
+EDITOR = Principal("editor", "member", None)
+STRANGER = Principal("stranger", "member", None)
+ADMIN = Principal("admin", "admin", None)
+
+
+def create_cmd(**overrides) -> api.CreateActor:
+    values = {"kind": "housing-cooperative", "name": "Wohnungsbaugenossenschaft Saarbrücken eG",
+              "regions": ["10041100"], "topics": ["housing"], "languages": ["de", "EN"]}
+    return api.CreateActor.model_validate({**values, **overrides})
+
+
+def apply(state: ActorState | None, event, by: str | None = None, at: datetime = T0) -> ActorState:
+    version = (state.version if state else 0) + 1
+    return domain.evolve(state, event, version=version, at=at, by=by)
+
+
+def new_actor(**overrides) -> ActorState:
+    event = domain.decide_create(create_cmd(**overrides), actor_id="a1", owner=OWNER, slug="wbg",
+                                 known_regions=KNOWN)
+    return apply(None, event, by=OWNER.account_id)
+
+
+def with_editor(state: ActorState) -> ActorState:
+    invited = domain.decide_invite(state, OWNER, email="Editor@Example.org", role="editor", invitation_id="i1",
+                                   token_hash="h1", now=T0, member_emails=set())
+    state = apply(state, invited, by=OWNER.account_id)
+    accepted = domain.decide_accept(state, EDITOR, token_hash="h1", now=T0)
+    return apply(state, accepted, by=EDITOR.account_id)
+
+
+def update(state: ActorState, principal: Principal = OWNER, **fields) -> api.ActorUpdated | None:
+    cmd = api.UpdateActor.model_validate({"actor_id": state.id, "expected_version": state.version, **fields})
+    return domain.decide_update(state, cmd, principal, KNOWN)
+
+
+# ---- creating ------------------------------------------------------------------------
+
+def test_a_new_actor_is_pending_and_owned_by_its_creator():
+    state = new_actor()
+    assert state.status == "pending"
+    assert state.role_of("owner") == "owner"
+    assert state.profile.languages == ["de", "en"]  # codes lower-cased
+    assert not domain.can_see(state, None)
+    assert not domain.can_see(state, STRANGER)
+    assert domain.can_see(state, OWNER) and domain.can_see(state, ADMIN)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"regions": ["99999"]}, "regions"),
+        ({"languages": ["xx"]}, "languages"),
+        ({"languages": ["deu"]}, "languages"),
+        ({"email": "not-an-address"}, "email"),
+        ({"website": "javascript:alert(1)"}, "website"),
+        ({"website": "https://intranet"}, "website"),
+        ({"phone": "12"}, "phone"),
+        ({"phone": "call me"}, "phone"),
+        ({"description": "<script>alert(1)</script>"}, "description"),
+        ({"name": "Verein <b>fett</b>"}, "name"),
+        ({"short_name": "<img src=x onerror=alert(1)>"}, "shortName"),
+        ({"name": "Zeile\neins"}, "name"),
+        ({"address": {"street": "Am Markt 1", "postal_code": "661", "locality": "Saarbrücken"}},
+         "address.postalCode"),
+        ({"address": {"locality": "Saarbrücken", "street": "<a href=x>1</a>"}}, "address.street"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_field(overrides, field):
+    with pytest.raises(Invalid) as refused:
+        new_actor(**overrides)
+    assert refused.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"description": "x" * 100_000}, "description"),
+        ({"kind": "bakery"}, "kind"),
+        ({"topics": ["cooking"]}, "topics.0"),
+        ({"regions": []}, "regions"),
+        ({"short_name": "x" * 61}, "shortName"),
+    ],
+)
+def test_the_contract_refuses_malformed_requests_naming_the_field(payload, field):
+    values = {"kind": "other", "name": "X", "regions": ["10"], **payload}
+    with pytest.raises(ValidationError) as refused:
+        api.CreateActor.model_validate(values)
+    assert invalid_from(refused.value).field == field
+
+
+def test_text_with_angle_brackets_or_ampersands_is_kept_as_given():
+    state = new_actor(name="Jugend & Familie <3", description="Kinder < 6 Jahre & Eltern\nzweite Zeile")
+    assert state.profile.name == "Jugend & Familie <3"
+    assert state.profile.description == "Kinder < 6 Jahre & Eltern\nzweite Zeile"
+
+
+def test_slugs_fold_german_and_fall_back_for_other_scripts():
+    assert domain.slugify("Wohnungsbaugenossenschaft Saarbrücken eG") == "wohnungsbaugenossenschaft-saarbruecken-eg"
+    assert domain.slugify("Straße der Begegnung – Café") == "strasse-der-begegnung-cafe"
+    assert domain.slugify("جمعية") == "akteur"
+
+
+# ---- updating ------------------------------------------------------------------------
+
+def test_owners_and_editors_update_strangers_may_not():
+    state = with_editor(new_actor())
+    assert update(state, OWNER, name="Neuer Name").changed == ["name"]
+    assert update(state, EDITOR, website="https://wbg-saar.de").changed == ["website"]
+    with pytest.raises(Forbidden):
+        update(state, STRANGER, name="Übernommen")
+    with pytest.raises(Forbidden):
+        update(state, ADMIN, name="Admins approve, they don't edit")
+
+
+def test_a_stale_expected_version_is_a_conflict():
+    state = new_actor()
+    cmd = api.UpdateActor(actor_id=state.id, expected_version=state.version - 1, name="Alt")
+    with pytest.raises(Conflict) as refused:
+        domain.decide_update(state, cmd, OWNER, KNOWN)
+    assert refused.value.field == "expectedVersion"
+
+
+def test_partial_update_keeps_nulls_sets_values_and_clears_only_what_is_named():
+    state = new_actor(website="https://wbg.de", phone="0681 5010")
+    # Every field present and null, as a serializer may send them: nothing changes.
+    assert update(state, **{name: None for name in api.ActorProfile.model_fields}) is None
+    event = update(state, clear=["website"], short_name="WBG")
+    assert event is not None and event.changed == ["short_name", "website"]
+    assert event.profile.website is None and event.profile.phone == "0681 5010"
+    with pytest.raises(Invalid) as refused:
+        update(state, clear=["website"], website="https://neu.de")
+    assert refused.value.field == "clear"
+    with pytest.raises(Invalid) as refused:
+        update(state, regions=[])
+    assert refused.value.field == "regions"
+    assert update(state, name=state.profile.name) is None  # nothing changed, nothing appended
+
+
+def test_editing_a_rejected_actor_submits_it_again():
+    state = apply(new_actor(), domain.decide_reject(new_actor(), ADMIN, "Bitte Adresse ergänzen"))
+    assert state.status == "rejected"
+    event = update(state, description="mit Adresse")
+    assert event is not None and event.resubmitted
+    assert apply(state, event).status == "pending"
+
+
+# ---- review --------------------------------------------------------------------------
+
+def test_only_admins_approve_or_reject():
+    state = new_actor()
+    for who in (OWNER, STRANGER):
+        with pytest.raises(Forbidden):
+            domain.decide_approve(state, who)
+        with pytest.raises(Forbidden):
+            domain.decide_reject(state, who, "nein")
+    approved = apply(state, domain.decide_approve(state, ADMIN))
+    assert approved.status == "approved" and domain.can_see(approved, None)
+    assert domain.decide_approve(approved, ADMIN) is None
+
+
+def test_a_rejection_reason_is_plain_text():
+    with pytest.raises(Invalid) as refused:
+        domain.decide_reject(new_actor(), ADMIN, "<script>x</script>")
+    assert refused.value.field == "reason"
+
+
+# ---- offerings and contact persons ---------------------------------------------------
+
+def test_offerings_are_changed_by_editors_only_and_named_fields_are_checked():
+    state = with_editor(new_actor())
+    add = api.AddOffering(actor_id="a1", name="Wohnungssprechstunde", topics=["housing"], languages=["ar"])
+    with pytest.raises(Forbidden):
+        domain.decide_add_offering(state, add, STRANGER, offering_id="o1", known_regions=KNOWN)
+    state = apply(state, domain.decide_add_offering(state, add, EDITOR, offering_id="o1", known_regions=KNOWN))
+    assert state.offerings["o1"].languages == ["ar"]
+    bad = api.UpdateOffering(actor_id="a1", offering_id="o1", regions=["12345678"])
+    with pytest.raises(Invalid) as refused:
+        domain.decide_update_offering(state, bad, EDITOR, KNOWN)
+    assert refused.value.field == "regions"
+    with pytest.raises(NotFound) as missing:
+        domain.decide_remove_offering(state, api.RemoveOffering(actor_id="a1", offering_id="nope"), OWNER)
+    assert missing.value.field == "offeringId"
+    with pytest.raises(Forbidden):
+        domain.decide_remove_offering(state, api.RemoveOffering(actor_id="a1", offering_id="o1"), STRANGER)
+
+
+def test_contact_persons_personal_data_is_shown_to_signed_in_people_or_when_public():
+    state = new_actor()
+    hidden = api.AddContactPerson(actor_id="a1", name="Aylin Demir", function="Integrationsbeauftragte",
+                                  email="a.demir@example.org", phone="0681 5010")
+    state = apply(state, domain.decide_add_contact_person(state, hidden, OWNER, contact_person_id="p1"))
+    public = api.AddContactPerson(actor_id="a1", name="Jonas Weber", public=True, email="j.weber@example.org")
+    state = apply(state, domain.decide_add_contact_person(state, public, OWNER, contact_person_id="p2"))
+    anonymous = replies.actor(state, viewer=None, regions={}, names={})
+    p1, p2 = anonymous.contact_persons
+    assert (p1.name, p1.email, p1.phone, p1.redacted) == (None, None, None, True)
+    assert p1.function == "Integrationsbeauftragte"
+    assert (p2.name, p2.email, p2.redacted) == ("Jonas Weber", "j.weber@example.org", False)
+    signed_in = replies.actor(state, viewer=STRANGER, regions={}, names={})
+    assert signed_in.contact_persons[0].name == "Aylin Demir"
+    assert signed_in.members == [] and signed_in.invitations == []
+    with pytest.raises(Invalid) as refused:
+        domain.decide_add_contact_person(
+            state, api.AddContactPerson(actor_id="a1", name="X", email="x@"), OWNER, contact_person_id="p3")
+    assert refused.value.field == "email"
+    with pytest.raises(Forbidden):
+        domain.decide_update_contact_person(
+            state, api.UpdateContactPerson(actor_id="a1", contact_person_id="p1", public=True), STRANGER)
+
+
+# ---- members -------------------------------------------------------------------------
+
+def test_only_owners_invite_and_members_are_not_invited_again():
+    state = with_editor(new_actor())
+    with pytest.raises(Forbidden):
+        domain.decide_invite(state, EDITOR, email="x@example.org", role="editor", invitation_id="i2",
+                             token_hash="h2", now=T0, member_emails=set())
+    with pytest.raises(Conflict) as refused:
+        domain.decide_invite(state, OWNER, email="EDITOR@example.org", role="owner", invitation_id="i2",
+                             token_hash="h2", now=T0, member_emails={"editor@example.org"})
+    assert refused.value.field == "email"
+    with pytest.raises(Invalid) as bad:
+        domain.decide_invite(state, OWNER, email="no address", role="editor", invitation_id="i2",
+                             token_hash="h2", now=T0, member_emails=set())
+    assert bad.value.field == "email"
+
+
+def test_a_repeated_invitation_replaces_the_older_one():
+    state = new_actor()
+    first = domain.decide_invite(state, OWNER, email="neu@example.org", role="editor", invitation_id="i1",
+                                 token_hash="old", now=T0, member_emails=set())
+    state = apply(state, first)
+    second = domain.decide_invite(state, OWNER, email="Neu@Example.org", role="owner", invitation_id="i2",
+                                  token_hash="new", now=T0, member_emails=set())
+    assert second.replaces == "i1"
+    state = apply(state, second)
+    with pytest.raises(Invalid) as refused:
+        domain.decide_accept(state, STRANGER, token_hash="old", now=T0)
+    assert refused.value.field == "token"
+    joined = apply(state, domain.decide_accept(state, STRANGER, token_hash="new", now=T0))
+    assert joined.role_of("stranger") == "owner"
+    with pytest.raises(Invalid):  # single use
+        domain.decide_accept(joined, Principal("other", "member", None), token_hash="new", now=T0)
+
+
+def test_an_invitation_expires_after_72_hours():
+    state = new_actor()
+    state = apply(state, domain.decide_invite(state, OWNER, email="n@example.org", role="editor",
+                                              invitation_id="i1", token_hash="h", now=T0, member_emails=set()))
+    domain.decide_accept(state, STRANGER, token_hash="h", now=T0 + timedelta(hours=71))
+    with pytest.raises(Invalid) as refused:
+        domain.decide_accept(state, STRANGER, token_hash="h", now=T0 + timedelta(hours=72))
+    assert "expired" in refused.value.message
+
+
+def test_only_owners_manage_members_and_the_last_owner_stays():
+    state = with_editor(new_actor())
+    with pytest.raises(Forbidden):
+        domain.decide_change_role(state, EDITOR, account_id="editor", role="owner")
+    with pytest.raises(Forbidden):
+        domain.decide_remove_member(state, EDITOR, account_id="owner")
+    with pytest.raises(Conflict):
+        domain.decide_change_role(state, OWNER, account_id="owner", role="editor")
+    with pytest.raises(Conflict):
+        domain.decide_remove_member(state, OWNER, account_id="owner")
+    with pytest.raises(Conflict):
+        domain.decide_leave(state, OWNER)
+    with pytest.raises(NotFound):
+        domain.decide_leave(state, STRANGER)
+    with pytest.raises(NotFound):
+        domain.decide_change_role(state, OWNER, account_id="stranger", role="owner")
+    # With a second owner, the first may step down or leave.
+    state = apply(state, domain.decide_change_role(state, OWNER, account_id="editor", role="owner"))
+    state = apply(state, domain.decide_leave(state, OWNER))
+    assert state.owners == ["editor"]
+    with pytest.raises(Conflict):  # now the last owner is the former editor
+        domain.decide_leave(state, EDITOR)
+
+
+def test_history_descriptions_name_fields_and_never_tokens():
+    state = new_actor()
+    event = domain.decide_invite(state, OWNER, email="n@example.org", role="editor", invitation_id="i1",
+                                 token_hash="secret-hash", now=T0, member_emails=set())
+    changes, about = domain.describe(event, state)
+    assert changes == ["invitations"] and about == "n@example.org"
+    changes, _ = domain.describe(update(state, short_name="WBG", phone="0681 5010"), state)
+    assert changes == ["shortName", "phone"]
+
+
+# ---- search folding ------------------------------------------------------------------
+
+def test_folding_matches_umlauts_and_sharp_s_to_their_ascii_spellings():
+    assert search.fold("Straße München ÄÖÜ") == "strasse muenchen aeoeue"
+    assert search.terms("Müller,  Strasse!") == ["mueller", "strasse"]
+    assert "muller" in search.fold_variants("Müller") and "mueller" in search.fold_variants("Müller")
+    assert search.fold_variants("Beratung") == "beratung"
+    assert search.fold("Çiğdem Café") == "cigdem cafe"
+
+
+def test_fts_expressions_quote_words_and_leave_short_ones_to_substring_matching():
+    assert search.fts_expression(["wohnung", "eg"]) == '"wohnung"'
+    assert search.short_terms(["wohnung", "eg"]) == ["eg"]
+    assert search.terms('wohnung" OR NEAR(x') == ["wohnung", "or", "near", "x"]  # no FTS syntax survives
+
+
+def test_cursors_round_trip_and_foreign_ones_are_refused():
+    assert search.position(search.cursor(40)) == 40
+    with pytest.raises(Invalid) as refused:
+        search.position("bm90LWEtY3Vyc29y")
+    assert refused.value.field == "after"
+
+
+# ---- regions -------------------------------------------------------------------------
+
+def test_the_shipped_regions_are_one_complete_state():
+    rows = regions.parse(regions.SHIPPED.read_text("utf-8"))
+    levels = [r.level for r in rows]
+    assert levels.count("state") == 1 and levels.count("district") == 6 and levels.count("municipality") == 52
+    events = regions.decide_import(rows, {})
+    assert [e.state_ags for e in events] == ["10"]
+    # Importing the same regions again decides nothing.
+    assert regions.decide_import(rows, {r.ags: r for r in rows}) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("10,Saarland,state,\n1004,Kurz,district,10\n", "5 digits"),
+        ("10,Saarland,state,\n10041,A,district,10\n10042100,B,municipality,10041\n", "by its key"),
+        ("10041,A,district,10\n", "neither in the file nor imported"),
+        ("10,Saarland,state,\n10,Saarland,state,\n", "twice"),
+        ("10,Saarland,land,\n", "level"),
+        ("10,<b>Saar</b>,state,\n", "HTML"),
+    ],
+)
+def test_a_bad_regions_file_is_refused_naming_the_line(body, message):
+    with pytest.raises(Invalid) as refused:
+        regions.parse("# source: test\nags,name,level,parent_ags\n" + body)
+    assert refused.value.field == "csv" and message in refused.value.message and "line" in refused.value.message
+
+
+def test_a_file_may_build_on_regions_imported_before_and_splits_by_state():
+    known = {r.ags: r for r in regions.parse(regions.SHIPPED.read_text("utf-8"))}
+    rows = regions.parse("ags,name,level,parent_ags\n10041999,Neu,municipality,10041\n", known)
+    assert [e.regions for e in regions.decide_import(rows, known)] == [rows]
+    parts = regions.split_by_state("# c\nags,name,level,parent_ags\n10,S,state,\n11,B,state,\n10041,D,district,10\n")
+    assert parts == ["ags,name,level,parent_ags\n10,S,state,\n10041,D,district,10\n",
+                     "ags,name,level,parent_ags\n11,B,state,\n"]
