@@ -55,6 +55,7 @@ class Platform:
             self.services[name] = service
         if self.gateway:
             from gateway.app import create_app
+            from gateway.limits import MAX_BODY_BYTES
 
             config = uvicorn.Config(
                 create_app(self.settings, self.clock),
@@ -64,6 +65,7 @@ class Platform:
                 access_log=False,
                 lifespan="on",
                 ws="websockets-sansio",
+                ws_max_size=MAX_BODY_BYTES,  # a WebSocket message gets the same limit as an HTTP body
                 proxy_headers=False,  # the gateway decides itself whom to believe (trusted_proxies)
             )
             self._server = uvicorn.Server(config)

@@ -260,6 +260,7 @@ async def test_update_profile_reaches_a_live_subscription(api, smtp, running):
         pushed = await asyncio.wait_for(pending, 10)
         assert pushed["viewerUpdated"]["displayName"] == "Lena im Zug"
         assert pushed["viewerUpdated"]["locale"] == "en"
+        await updates.aclose()  # end the subscription rather than wait out the client's close timeout
 
 
 async def test_a_subscription_without_a_valid_token_is_refused(api):

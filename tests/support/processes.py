@@ -81,3 +81,13 @@ def wait_for_service(env: dict[str, str], name: str, timeout: float = 30.0) -> N
             return
         time.sleep(0.3)
     raise AssertionError(f"{name} not healthy after {timeout}s")
+
+
+def wait_for_output(process: LotseProcess, text: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in process.output():
+        if process.proc is not None and process.proc.poll() is not None:
+            raise AssertionError(f"{process.args} exited with {process.proc.returncode}:\n{process.output()}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not printed within {timeout}s:\n{process.output()}")
+        time.sleep(0.1)

@@ -1,0 +1,86 @@
+"""The gateway's ASGI app: GraphQL at /graphql, mail-link pages, health and metrics.
+
+    uvicorn --factory gateway.app:create_app
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+
+from gateway import health, pages
+from gateway.correlation import CorrelationId
+from gateway.graphql import graphql_router
+from gateway.limits import BodySizeLimit, TimeLimit
+from gateway.live import LiveHub
+from gateway.metrics import HttpMetrics
+from gateway.state import Gateway
+from proto.client import LotseClient
+from services.kernel import logging as kernel_logging
+from services.kernel.auth import TokenVerifier
+from services.kernel.clock import Clock
+from services.kernel.clock import clock as platform_clock
+from services.kernel.connection import connect
+from services.kernel.settings import Settings, get_settings
+
+log = kernel_logging.get_logger("gateway")
+
+
+@asynccontextmanager
+async def running(gateway: Gateway) -> AsyncIterator[None]:
+    """NATS connection, proto client, token verifier, live hub: up in that order, down in reverse."""
+    settings = gateway.settings
+    nc = await connect(settings.nats_url, "gateway")
+    verifier = TokenVerifier(gateway.clock, settings.nats_stream_replicas)
+    hub = LiveHub()
+    try:
+        await verifier.start(nc.jetstream())
+        await hub.start(nc)
+        gateway.metrics.live_listeners.set_function(lambda: hub.listener_count)
+        gateway.nc, gateway.lotse, gateway.verifier, gateway.hub = (
+            nc, LotseClient(nc, timeout=settings.request_timeout), verifier, hub,
+        )
+        log.info("gateway.started", nats=settings.nats_url)
+        yield
+    finally:
+        gateway.lotse = gateway.hub = gateway.verifier = None
+        await hub.stop()
+        await verifier.stop()
+        gateway.nc = None
+        await nc.drain()
+        log.info("gateway.stopped")
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    kernel_logging.configure(settings.log_level, settings.log_format)
+    gateway = Gateway(settings=settings, clock=clock or platform_clock)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async with running(gateway):
+            yield
+
+    app = FastAPI(title="Lotse gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.gateway = gateway
+
+    app.include_router(graphql_router(), prefix="")
+    app.include_router(pages.router)
+    app.include_router(health.router)
+    app.mount("/assets", StaticFiles(directory=pages.STATIC), name="assets")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics(request: Request) -> Response:
+        body, content_type = gateway.metrics.render()
+        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
+
+    # Outermost last: metrics see the 413s and 504s the limits answer with.
+    app.add_middleware(BodySizeLimit)
+    app.add_middleware(TimeLimit)
+    app.add_middleware(CorrelationId)
+    app.add_middleware(HttpMetrics, metrics=gateway.metrics)
+    return app

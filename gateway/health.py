@@ -1,0 +1,42 @@
+"""Liveness and readiness.
+
+`/healthz` answers while the process runs (restart it when this fails). `/readyz` answers
+200 only when NATS is connected and every service the gateway needs replies to
+`$SRV.PING`, so a load balancer sends no traffic to a gateway that could only fail it.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from gateway.state import Gateway
+from services.kernel.health import ping_all
+
+# The services whose endpoints the gateway's schema calls; extended as domains are added.
+READY_SERVICES: tuple[str, ...] = ("identity", "notifications")
+PING_SECONDS = 1.0
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+async def healthz() -> JSONResponse:
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/readyz")
+async def readyz(request: Request) -> JSONResponse:
+    gateway: Gateway = request.app.state.gateway
+    nc = gateway.nc
+    if nc is None or not nc.is_connected:
+        services = {name: False for name in READY_SERVICES}
+        nats_ok = False
+    else:
+        services = await ping_all(nc, READY_SERVICES, timeout=PING_SECONDS)
+        nats_ok = True
+    down = [name for name, up in services.items() if not up]
+    if not nats_ok:
+        down.insert(0, "nats")
+    body = {"status": "ready" if not down else "unavailable", "nats": nats_ok, "services": services, "down": down}
+    return JSONResponse(body, status_code=200 if not down else 503, headers={"Cache-Control": "no-store"})

@@ -1,0 +1,39 @@
+"""What one gateway process holds while it runs: settings, clock, metrics, and its NATS-backed parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from nats.aio.client import Client as NATS
+
+from gateway.live import LiveHub
+from gateway.metrics import GatewayMetrics
+from proto.client import LotseClient
+from proto.errors import Unavailable
+from services.kernel.auth import TokenVerifier
+from services.kernel.clock import Clock
+from services.kernel.settings import Settings
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    clock: Clock
+    metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    # Set by the app's lifespan once NATS answers; None before start and after stop.
+    nc: NATS | None = None
+    lotse: LotseClient | None = None
+    verifier: TokenVerifier | None = None
+    hub: LiveHub | None = None
+
+    @property
+    def client(self) -> LotseClient:
+        if self.lotse is None:
+            raise Unavailable("the gateway is not connected to the platform yet")
+        return self.lotse
+
+    @property
+    def live(self) -> LiveHub:
+        if self.hub is None:
+            raise Unavailable("live updates are not running yet")
+        return self.hub
