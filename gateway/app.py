@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from gateway import health, pages
+from gateway import exports, health, invitation, pages
 from gateway.correlation import CorrelationId
 from gateway.graphql import graphql_router
 from gateway.limits import BodySizeLimit, TimeLimit
@@ -24,7 +24,7 @@ from services.kernel import logging as kernel_logging
 from services.kernel.auth import TokenVerifier
 from services.kernel.clock import Clock
 from services.kernel.clock import clock as platform_clock
-from services.kernel.connection import connect
+from services.kernel.connection import connect, redacted
 from services.kernel.settings import Settings, get_settings
 
 log = kernel_logging.get_logger("gateway")
@@ -44,7 +44,7 @@ async def running(gateway: Gateway) -> AsyncIterator[None]:
         gateway.nc, gateway.lotse, gateway.verifier, gateway.hub = (
             nc, LotseClient(nc, timeout=settings.request_timeout), verifier, hub,
         )
-        log.info("gateway.started", nats=settings.nats_url)
+        log.info("gateway.started", nats=redacted(settings.nats_url))
         yield
     finally:
         gateway.lotse = gateway.hub = gateway.verifier = None
@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app.include_router(graphql_router(), prefix="")
     app.include_router(pages.router)
+    app.include_router(invitation.router)
+    app.include_router(exports.router)
     app.include_router(health.router)
     app.mount("/assets", StaticFiles(directory=pages.STATIC), name="assets")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from services.kernel.settings import get_settings
 
@@ -42,6 +43,19 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
     print(asyncio.run(create_admin(get_settings(), args.email, args.username, args.display_name, args.locale)))
 
 
+def cmd_import_regions(args: argparse.Namespace) -> None:
+    from lotse.imports import import_regions
+
+    asyncio.run(import_regions(get_settings(), args.file))
+
+
+def cmd_import_actors(args: argparse.Namespace) -> None:
+    from lotse.imports import import_actors
+
+    ok = asyncio.run(import_actors(get_settings(), args.file, commit=args.commit))
+    sys.exit(0 if ok else 1)
+
+
 def cmd_health(args: argparse.Namespace) -> None:
     from lotse.admin import healthy
 
@@ -52,10 +66,12 @@ def cmd_health(args: argparse.Namespace) -> None:
 
 def cmd_schema(args: argparse.Namespace) -> None:
     from gateway.export import write_sdl
+    from lotse.nats_permissions import write_permissions
     from proto.asyncapi import write_asyncapi
 
     print(write_sdl())
     print(write_asyncapi())
+    print(write_permissions())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -71,7 +87,7 @@ def parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="exit 0 when a service (or 'gateway') is ready")
     health.add_argument("name", choices=[*SERVICES, "gateway"])
     health.set_defaults(func=cmd_health)
-    sub.add_parser("schema", help="write gateway/schema.graphql and proto/asyncapi.yaml").set_defaults(func=cmd_schema)
+    sub.add_parser("schema", help="write gateway/schema.graphql, proto/asyncapi.yaml and deploy/nats/permissions.conf").set_defaults(func=cmd_schema)
 
     admin = sub.add_parser("admin", help="operator tasks").add_subparsers(dest="task", required=True)
     create = admin.add_parser("create-admin", help="create an administrator; mails a link to set the password")
@@ -80,6 +96,17 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--display-name")
     create.add_argument("--locale", choices=["de", "en"], default="de")
     create.set_defaults(func=cmd_create_admin)
+    regions = admin.add_parser("import-regions", help="create or rename regions from a CSV (ags,name,level,parent_ags)")
+    regions.add_argument("file", type=Path)
+    regions.set_defaults(func=cmd_import_regions)
+    actors = admin.add_parser(
+        "import-actors", help="check an actors CSV row by row; with --commit, add them approved and unowned",
+        description="Columns: name, short_name, kind, description, website, email, phone, street, "
+                    "postal_code, city, latitude, longitude, regions, topics, languages (lists separated "
+                    "by |; see lotse/actor_csv.py). Exit code 1 when any row has a problem.")
+    actors.add_argument("file", type=Path)
+    actors.add_argument("--commit", action="store_true", help="write, once every row is fine (default: only check)")
+    actors.set_defaults(func=cmd_import_actors)
     return p
 
 

@@ -11,6 +11,7 @@ import asyncio
 import signal
 
 from lotse.embedded_nats import EmbeddedNats
+from services.kernel.connection import redacted
 from lotse.platform import SERVICES, Platform
 from lotse.sample import load_sample_data
 from services.kernel.clock import clock
@@ -30,7 +31,7 @@ def banner(settings: Settings, loaded: bool) -> str:
         f"  GraphiQL      {base}/graphql",
         f"  Health        {base}/readyz",
         f"  Mail outbox   {mail}",
-        f"  NATS          {settings.nats_url}",
+        f"  NATS          {redacted(settings.nats_url)}",
         f"  Data          {settings.data_dir.resolve()}",
     ]
     if loaded:

@@ -1,8 +1,15 @@
-"""The NATS connection of a process: retries the first connect, then reconnects forever."""
+"""The NATS connection of a process: retries the first connect, then reconnects forever.
+
+Credentials travel in the URL (`nats://identity:<password>@nats:4222`): nats-py takes user
+and password from it as they are, without percent-decoding, so passwords must be URL-safe
+(deploy/env.example generates hex ones). deploy/nats gives each NATS user its own reply
+inbox, `_INBOX.<user>.>`, so no process can read the replies meant for another.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from urllib.parse import urlsplit
 
 import nats
 from nats.aio.client import Client as NATS
@@ -10,6 +17,29 @@ from nats.aio.client import Client as NATS
 from services.kernel.logging import get_logger
 
 log = get_logger("nats")
+
+
+def nats_user(url: str) -> str | None:
+    """The user named in the (first) server URL, if any."""
+    return urlsplit(url.split(",")[0].strip()).username
+
+
+def inbox_prefix(url: str) -> str:
+    """`_INBOX.<user>` when the URL names a user (deploy/nats permits only that), else `_INBOX`."""
+    user = nats_user(url)
+    return f"_INBOX.{user}" if user else "_INBOX"
+
+
+def redacted(url: str) -> str:
+    """The URL without passwords, for logs."""
+    parts = []
+    for server in url.split(","):
+        split = urlsplit(server.strip())
+        if split.password is not None:
+            host = split.netloc.rpartition("@")[2]
+            split = split._replace(netloc=f"{split.username}:***@{host}")
+        parts.append(split.geturl())
+    return ",".join(parts)
 
 
 async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -> NATS:
@@ -33,6 +63,7 @@ async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -
                 max_reconnect_attempts=-1,  # once up, a service outlives a restart of its node
                 reconnect_time_wait=0.5,
                 connect_timeout=2,
+                inbox_prefix=inbox_prefix(url),
                 disconnected_cb=disconnected,
                 reconnected_cb=reconnected,
                 error_cb=error,
@@ -40,5 +71,5 @@ async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -
         except (OSError, nats.errors.NoServersError, asyncio.TimeoutError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
-            log.info("nats.waiting", connection=name, url=url)
+            log.info("nats.waiting", connection=name, url=redacted(url))
             await asyncio.sleep(0.5)

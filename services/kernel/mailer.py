@@ -55,6 +55,7 @@ class Mailer:
         self._settings = settings
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
         self.outbox_dir = settings.data_dir / "mail"
 
     async def start(self) -> None:
@@ -80,6 +81,16 @@ class Mailer:
                 await self._task
             except (asyncio.CancelledError, Exception):
                 pass
+        # Drop the pull subscription now: a fetch cancelled above can leave a message (the
+        # server's answer to the pending pull) in its queue that nobody takes, and the
+        # connection's drain would wait on it until its 30 s timeout — past Compose's grace.
+        # Unacked mail stays in the stream and is redelivered to the next mailer.
+        if self._sub is not None:
+            try:
+                await self._sub.unsubscribe()
+            except Exception:  # the connection may already be closed
+                pass
+            self._sub = None
 
     async def _run(self) -> None:
         while True:

@@ -14,7 +14,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LOTSE_", extra="ignore")
+    # An empty variable means "not set": Compose passes `${LOTSE_SMTP_USER:-}` through as "",
+    # and an empty SMTP user would otherwise make the mailer try to log in.
+    model_config = SettingsConfigDict(env_prefix="LOTSE_", extra="ignore", env_ignore_empty=True)
 
     nats_url: str = Field("nats://127.0.0.1:4222", description="where the services connect; `lotse dev` runs the embedded nats-server here")
     data_dir: Path = Field(Path("var"), description="SQLite views, embedded nats-server store, mail files, dev secret key")

@@ -1,0 +1,61 @@
+"""deploy/nats/permissions.conf: current with proto/subjects.py, and the rules it must keep."""
+
+from __future__ import annotations
+
+from lotse import nats_permissions as perms
+from proto import directory, identity, subjects
+
+
+def test_permissions_file_is_current():
+    assert perms.PATH.read_text(encoding="utf-8") == perms.render(), "run `make schema`"
+
+
+def publishes(user: str) -> set[str]:
+    return {subject for _, group in perms.permissions()[user]["publish"] for subject in group}
+
+
+def test_only_identity_writes_the_signing_keys():
+    writers = [user for user in perms.USERS if f"$KV.{subjects.KV_JWKS}.>" in publishes(user)]
+    assert writers == ["identity"]
+    assert all(f"$KV.{subjects.KV_SIGNING_KEYS}.>" not in publishes(u) for u in perms.USERS if u != "identity")
+
+
+def test_a_service_writes_only_its_own_events():
+    for service in subjects.SERVICES:
+        events = {s for s in publishes(service) if ".events." in s and not s.startswith("$")}
+        assert events == {subjects.events_filter(service)}, service
+
+
+def test_operator_endpoints_are_the_operators_alone():
+    assert "create_admin" in identity.ENDPOINTS
+    gateway = perms.permissions()["gateway"]
+    assert "identity.create_admin" in gateway["deny"]
+    assert "identity.create_admin" in publishes("operator")
+    assert "import_actors" in directory.ENDPOINTS
+    assert "directory.import_actors" in gateway["deny"]
+    assert "directory.import_actors" in publishes("operator")
+
+
+def test_the_operator_imports_regions_and_admins_still_may_through_the_gateway():
+    assert "directory.import_regions" in publishes("operator")
+    assert "directory.import_regions" not in perms.permissions()["gateway"]["deny"]
+
+
+def test_only_the_mailer_reads_the_mail_queue():
+    readers = [u for u in subjects.SERVICES if f"$JS.ACK.{subjects.MAIL_STREAM}.>" in publishes(u)]
+    assert readers == list(perms.MAIL_READERS)
+
+
+def test_every_user_has_its_own_inbox_and_no_one_deletes_streams():
+    for user in perms.USERS:
+        rules = perms.permissions()[user]
+        inboxes = [s for s in rules["subscribe"] if s.startswith("_INBOX")]
+        assert inboxes == [f"_INBOX.{user}.>"], user
+        if user != perms.OPERATOR:
+            assert not any("STREAM.DELETE" in s or s == "$JS.API.>" for s in publishes(user)), user
+
+
+def test_every_bucket_belongs_to_a_service():
+    owners = perms.buckets()
+    assert owners[subjects.KV_JWKS] == "identity"
+    assert owners[subjects.KV_SLUGS] == "directory"
