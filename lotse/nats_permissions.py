@@ -38,14 +38,14 @@ USERS: tuple[str, ...] = (*subjects.SERVICES, GATEWAY, OPERATOR)
 # Who reads the MAIL work queue: notifications hosts the mailer (services/kernel/mailer.py).
 MAIL_READERS: tuple[str, ...] = ("notifications",)
 
-# Endpoints only an operator may call; the gateway is denied them by name.
+# Endpoints only an operator may call; the gateway is denied them by name. These endpoints
+# treat a call without a token as the operator's, so a gateway that forwarded an anonymous
+# request to one would hand out operator rights: NATS must refuse it before the service sees it.
 OPERATOR_ENDPOINTS: tuple[str, ...] = (
     subjects.endpoint("identity", "create_admin"),
     subjects.endpoint("directory", "import_actors"),
+    subjects.endpoint("directory", "import_regions"),
 )
-# Endpoints the operator calls without a token (`lotse admin import-regions`) that admins
-# may also call through the gateway with theirs, so the gateway is not denied them.
-OPERATOR_SHARED_ENDPOINTS: tuple[str, ...] = (subjects.endpoint("directory", "import_regions"),)
 
 LIVE = subjects.LIVE_ACCOUNT_ALL.split(".")[0] + ".>"  # every live subject: `live.>`
 JS_API = "$JS.API"
@@ -172,7 +172,7 @@ def permissions() -> dict[str, dict]:
     }
     table[OPERATOR] = {
         "publish": [
-            ("operator endpoints (`lotse admin …`)", [*OPERATOR_ENDPOINTS, *OPERATOR_SHARED_ENDPOINTS]),
+            ("operator endpoints (`lotse admin …`)", list(OPERATOR_ENDPOINTS)),
             ("the nats CLI: services, streams, backups and restores (`nats account backup`, "
              "with `--inbox-prefix _INBOX.operator`)",
              ["$SRV.>", f"{JS_API}.>", "$JS.ACK.>", "$JS.FC.>", "$JS.SNAPSHOT.>"]),

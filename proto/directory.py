@@ -382,6 +382,48 @@ class Vocabulary(Reply):
     terms: list[Term]
 
 
+class ActorExport(Reply):
+    """One page of the public directory; `next_after`: send it as `after` for the next page,
+    None when this was the last."""
+
+    actors: list[Actor]
+    next_after: str | None
+
+
+class InvitationSummary(Reply):
+    """What an invitation link's page may show before anyone signs in: nothing more."""
+
+    actor_name: str
+    role: MemberRole
+
+
+class ImportProblem(Reply):
+    """What is wrong with one row of an actor import; `row` counts from 0 in `actors`."""
+
+    row: int
+    field: str | None  # camelCase, as everywhere
+    message: str
+
+
+class ImportedActor(Reply):
+    """`new`: a dry run would create it; `created`: it was; `unchanged`: the same actor is
+    in the directory already (an import run twice), so nothing is written for it."""
+
+    row: int
+    actor_id: str | None
+    slug: str
+    outcome: Literal["new", "created", "unchanged"]
+
+
+class ActorsImportReport(Reply):
+    """`committed`: the rows were written. Never true while `problems` is not empty: a
+    batch with one bad row writes nothing."""
+
+    committed: bool
+    actors: list[ImportedActor]
+    problems: list[ImportProblem]
+
+
 class RegionsImportSummary(Reply):
     states: int
     created: int
@@ -466,6 +508,22 @@ class ListTopics(Request):
 
 class ListKinds(Request):
     pass
+
+
+class ExportActors(Request):
+    """The public directory as anyone may see it, whoever asks: approved actors only, and
+    contact persons' personal data only where the person is public. In id order, one page
+    at a time (a page must fit one NATS message); `after`: the previous page's `next_after`."""
+
+    after: Id | None = None
+    first: Annotated[int, Field(ge=1, le=100)] = 50
+
+
+class DescribeInvitation(Request):
+    """For the invitation link's page: which actor invites, as which role. Unknown, used,
+    replaced and expired tokens all answer the same NOT_FOUND."""
+
+    token: Annotated[str, Field(min_length=1, max_length=200)]
 
 
 # ---- requests: writing ----------------------------------------------------------------
@@ -630,6 +688,20 @@ class ImportRegions(Request):
     csv: Annotated[str, Field(min_length=1, max_length=240_000)]
 
 
+class ImportActors(Request):
+    """Operator only (NATS permissions; `lotse admin import-actors`): actors from a
+    partner's list, approved at once and owned by nobody until an admin invites an owner.
+
+    Each row has the fields of `create_actor`; without `slug`, one is made from the name.
+    A row whose name or slug an actor already holds is a problem, unless that actor has
+    exactly the row's profile (the same file imported again): then it is `unchanged`.
+    `commit` false (the default) only checks. The CLI sends a large file in several
+    requests, all checked before any is committed."""
+
+    actors: list[CreateActor] = Field(min_length=1, max_length=200)
+    commit: bool = False
+
+
 ENDPOINTS: dict[str, EndpointSpec] = {
     "search_actors": EndpointSpec(SearchActors, ActorConnection, "Find actors: full text, filters, facets."),
     "responsible_actors": EndpointSpec(ResponsibleActors, ResponsibleActorList, "Who serves a topic in a region, most specific first."),
@@ -642,6 +714,8 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     "actor_history": EndpointSpec(GetActorHistory, ActorHistory, "Owners and admins: who changed what, when."),
     "list_topics": EndpointSpec(ListTopics, Vocabulary, "The topic vocabulary."),
     "list_kinds": EndpointSpec(ListKinds, Vocabulary, "The actor-kind vocabulary."),
+    "export_actors": EndpointSpec(ExportActors, ActorExport, "The public directory, page by page (for open-data exports)."),
+    "describe_invitation": EndpointSpec(DescribeInvitation, InvitationSummary, "An invitation link's actor name and role."),
     "create_actor": EndpointSpec(CreateActor, Actor, "Create a pending actor; the caller owns it."),
     "update_actor": EndpointSpec(UpdateActor, Actor, "Owners and editors: change the profile."),
     "approve_actor": EndpointSpec(ApproveActor, Actor, "Admin: approve; mails the owners."),
@@ -658,18 +732,28 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     "remove_member": EndpointSpec(RemoveMember, Actor, "Owners: remove a member."),
     "leave_actor": EndpointSpec(LeaveActor, Accepted, "Stop being a member (not as the last owner)."),
     "import_regions": EndpointSpec(ImportRegions, RegionsImportSummary, "Operator or admin: import regions from CSV."),
+    "import_actors": EndpointSpec(ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors."),
 }
 
 
 # ---- events: subject directory.events.actor.<actor_id> --------------------------------
 # Every event names its actor, so a consumer (news: who may write for which actor) needs
-# no subject parsing. Membership: ActorCreated (the owner), InvitationAccepted (joins),
-# MemberRoleChanged, MemberRemoved, MemberLeft.
+# no subject parsing. Membership: ActorCreated (the owner; ActorImported has none),
+# InvitationAccepted (joins), MemberRoleChanged, MemberRemoved, MemberLeft.
 
 class ActorCreated(Event):
     TYPE = "directory.actor_created"
     actor_id: str
     owner_id: str
+    profile: ActorProfile
+
+
+class ActorImported(Event):
+    """Created and approved in one step by an operator's import; no members yet (an admin
+    invites the first owner)."""
+
+    TYPE = "directory.actor_imported"
+    actor_id: str
     profile: ActorProfile
 
 

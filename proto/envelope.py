@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -11,6 +12,12 @@ from ulid import ULID
 
 def new_id() -> str:
     return str(ULID())
+
+
+def stable_id(*parts: str) -> str:
+    """The same id for the same parts, every time: for data loaded by a script that may be
+    cut short and run again (sample data), so a second run finds the first run's claims."""
+    return str(ULID.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:16]))
 
 
 class Event(BaseModel):

@@ -18,14 +18,15 @@ from strawberry.types import ExecutionContext
 
 from gateway.limits import graphql_limits
 from gateway.metrics import GraphQLMetrics
-from gateway.schema import identity
+from gateway.schema import directory, identity
 from gateway.schema.errors import is_unexpected
+from gateway.schema.loaders import PerOperationLoaders
 from gateway.schema.websocket_only import WebSocketOnlySubscriptions
 from services.kernel.logging import get_logger
 
 log = get_logger("gateway.graphql")
 
-DOMAINS: tuple[ModuleType, ...] = (identity,)
+DOMAINS: tuple[ModuleType, ...] = (identity, directory)
 
 
 def compose(root: str) -> type | None:
@@ -55,6 +56,7 @@ schema = GatewaySchema(
     extensions=[
         *graphql_limits(),
         WebSocketOnlySubscriptions,
+        PerOperationLoaders,  # a fresh set of DataLoaders for each operation
         # A resolver's bug must not show its traceback text to the world; what we raise on
         # purpose (GraphQLError with a code) passes unchanged.
         lambda: MaskErrors(should_mask_error=is_unexpected, error_message="Internal error"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -220,16 +220,39 @@ def _check_channels(email: str | None, phone: str | None, website: str | None) -
         check_url(website, "website")
 
 
+def _require_regions(regions: list[str]) -> None:
+    if not regions:
+        raise Invalid("name at least one region the actor serves", "regions")
+
+
+def profile_problems(profile: api.ActorProfile, known_regions: Collection[str]) -> list[Invalid]:
+    """Every problem of a profile, in field order: an import reports them all at once,
+    where `check_profile` stops at the first."""
+    checks: list[Callable[[], object]] = [
+        lambda: check_text(profile.name, "name"),
+        lambda: profile.short_name is None or check_text(profile.short_name, "shortName"),
+        lambda: check_text(profile.description, "description", multiline=True),
+        lambda: profile.email is None or check_email(profile.email, "email"),
+        lambda: profile.phone is None or check_phone(profile.phone, "phone"),
+        lambda: profile.website is None or check_url(profile.website, "website"),
+        lambda: check_address(profile.address),
+        lambda: _require_regions(profile.regions),
+        lambda: check_regions(profile.regions, "regions", known_regions),
+        lambda: check_languages(profile.languages, "languages"),
+    ]
+    problems = []
+    for check in checks:
+        try:
+            check()
+        except Invalid as e:
+            problems.append(e)
+    return problems
+
+
 def check_profile(profile: api.ActorProfile, known_regions: Collection[str]) -> api.ActorProfile:
     """The profile as it will be stored: every field checked, lists without repeats."""
-    check_text(profile.name, "name")
-    if profile.short_name is not None:
-        check_text(profile.short_name, "shortName")
-    check_text(profile.description, "description", multiline=True)
-    _check_channels(profile.email, profile.phone, profile.website)
-    check_address(profile.address)
-    if not profile.regions:
-        raise Invalid("name at least one region the actor serves", "regions")
+    if problems := profile_problems(profile, known_regions):
+        raise problems[0]
     return profile.model_copy(update={
         "regions": check_regions(profile.regions, "regions", known_regions),
         "topics": unique(profile.topics),
@@ -310,6 +333,37 @@ def decide_create(cmd: api.CreateActor, *, actor_id: str, owner: Principal, slug
     values = cmd.model_dump(exclude={"slug"})
     profile = check_profile(_build(api.ActorProfile, {**values, "slug": slug}), known_regions)
     return api.ActorCreated(actor_id=actor_id, owner_id=owner.account_id, profile=profile)
+
+
+def import_slug(row: api.CreateActor) -> str:
+    """An imported actor's slug: the row's own, else made from its name, never suffixed
+    ("name-2"), so importing a file again finds the actors it made the first time."""
+    return row.slug or slugify(row.name)
+
+
+def repeated(keys: list[str]) -> dict[int, int]:
+    """Position → position of the first equal key, for every key that came before."""
+    first: dict[str, int] = {}
+    found = {}
+    for position, key in enumerate(keys):
+        if key in first:
+            found[position] = first[key]
+        else:
+            first[key] = position
+    return found
+
+
+def import_profile(row: api.CreateActor, slug: str) -> api.ActorProfile:
+    """An import row (the fields of `create_actor`) as the profile it would store, unchecked."""
+    return _build(api.ActorProfile, {**row.model_dump(exclude={"slug"}), "slug": slug})
+
+
+def decide_import(row: api.CreateActor, *, actor_id: str, slug: str,
+                  known_regions: Collection[str]) -> api.ActorImported:
+    """An operator's import: checked as `decide_create` checks, approved at once, no owner.
+    Who runs the import is trusted by NATS permissions, not by a token (see service.py)."""
+    profile = check_profile(import_profile(row, slug), known_regions)
+    return api.ActorImported(actor_id=actor_id, profile=profile)
 
 
 def decide_update(state: ActorState, cmd: api.UpdateActor, principal: Principal,
@@ -428,8 +482,12 @@ def email_key(email: str) -> str:
 def decide_invite(state: ActorState, principal: Principal, *, email: str, role: api.MemberRole,
                   invitation_id: str, token_hash: str, now: datetime,
                   member_emails: Collection[str]) -> api.MemberInvited:
-    """`member_emails`: the (lower-cased) addresses of the accounts that are members now."""
-    require_owner(state, principal)
+    """`member_emails`: the (lower-cased) addresses of the accounts that are members now.
+
+    Owners invite; so do admins, because an imported actor has no owner until an admin
+    invites the first one."""
+    if not principal.is_admin:
+        require_owner(state, principal)
     check_email(email, "email")
     key = email_key(email)
     if key in member_emails:
@@ -503,6 +561,11 @@ def evolve(state: ActorState | None, event: Event, *, version: int, at: datetime
             id=event.actor_id, version=version, profile=event.profile, created_at=at, updated_at=at,
             members={event.owner_id: Membership(role="owner", joined_at=at)},
         )
+    if isinstance(event, api.ActorImported):
+        return ActorState(
+            id=event.actor_id, version=version, profile=event.profile, status="approved", reviewed_at=at,
+            created_at=at, updated_at=at,
+        )
     if state is None:
         raise ValueError(f"{event.TYPE} for an actor that was never created")
     change: dict[str, Any] = {"version": version, "updated_at": at}
@@ -553,7 +616,7 @@ def describe(event: Event, state: ActorState | None) -> tuple[list[str], str | N
     Never a token hash: history is shown to people.
     """
     match event:
-        case api.ActorCreated():
+        case api.ActorCreated() | api.ActorImported():
             fields = [n for n, v in event.profile.model_dump().items() if v not in (None, "", [])]
             return [camel(f) for f in fields], None
         case api.ActorUpdated():

@@ -280,6 +280,15 @@ class DirectoryService(ServiceRuntime):
     async def list_kinds(self, req: api.ListKinds, ctx: RequestContext) -> api.Vocabulary:
         return api.Vocabulary(terms=list(api.ACTOR_KINDS))
 
+    async def export_actors(self, req: api.ExportActors, ctx: RequestContext) -> api.ActorExport:
+        # Replied as to an anonymous caller whatever token came along: an open-data export
+        # must never carry what only signed-in people may see.
+        ids = await views.approved_actor_ids(self.db, after=req.after, limit=req.first + 1)
+        page, more = ids[: req.first], len(ids) > req.first
+        states = await views.load_actors(self.db, page)
+        actors = await self._replies([states[i] for i in page if i in states], None)
+        return api.ActorExport(actors=actors, next_after=page[-1] if more else None)
+
     # ---- the actor -------------------------------------------------------------------
 
     async def create_actor(self, req: api.CreateActor, ctx: RequestContext) -> api.Actor:
@@ -435,6 +444,18 @@ class DirectoryService(ServiceRuntime):
                                                                                 now=now), must_see=False)
         return await self._reply(actor_id, principal)
 
+    async def describe_invitation(self, req: api.DescribeInvitation,
+                                  ctx: RequestContext) -> api.InvitationSummary:
+        """No sign-in needed: the token is the secret. Every dead token answers alike, so the
+        page reveals nothing about links that do not work."""
+        hashed = token_hash(req.token)
+        actor_id = await views.actor_of_invitation(self.db, hashed)
+        state = await views.load_actor(self.db, actor_id) if actor_id else None
+        invitation = next((i for i in state.invitations.values() if i.token_hash == hashed), None) if state else None
+        if state is None or invitation is None or invitation.expires_at <= self.clock.now():
+            raise NotFound("this invitation link is not valid (any more)", "token")
+        return api.InvitationSummary(actor_name=state.profile.name, role=invitation.role)
+
     async def change_member_role(self, req: api.ChangeMemberRole, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
         await self._change(req.actor_id, principal, lambda s: domain.decide_change_role(
@@ -452,11 +473,87 @@ class DirectoryService(ServiceRuntime):
         await self._change(req.actor_id, principal, lambda s: domain.decide_leave(s, principal))
         return Accepted()
 
+    # ---- importing actors ------------------------------------------------------------
+
+    async def import_actors(self, req: api.ImportActors, ctx: RequestContext) -> api.ActorsImportReport:
+        """Operator only, as identity.create_admin: deploy/ lets only the operator publish
+        directory.import_actors (the gateway is denied it by name), so no token is asked.
+        Every row is checked before the first is written; one problem writes nothing."""
+        known = await self._known([key for row in req.actors for key in row.regions])
+        actors, problems = await self._plan_import(req.actors, known)
+        if problems or not req.commit:
+            return api.ActorsImportReport(committed=False, actors=actors, problems=problems)
+        done: list[api.ImportedActor] = []
+        for planned in actors:
+            if planned.outcome == "unchanged":
+                done.append(planned)
+                continue
+            try:
+                actor_id = await self._import_one(req.actors[planned.row], planned.slug, known)
+            except Conflict as e:
+                # Someone took the name between the check and now; the rest still goes in,
+                # and importing the file again finds what this run created.
+                problems.append(api.ImportProblem(row=planned.row, field="name", message=e.message))
+                continue
+            done.append(planned.model_copy(update={"actor_id": actor_id, "outcome": "created"}))
+        log.info("directory.actors_imported", created=sum(a.outcome == "created" for a in done),
+                 unchanged=sum(a.outcome == "unchanged" for a in done), failed=len(problems))
+        return api.ActorsImportReport(committed=True, actors=done, problems=problems)
+
+    async def _plan_import(self, rows: list[api.CreateActor], known: set[str]
+                           ) -> tuple[list[api.ImportedActor], list[api.ImportProblem]]:
+        slugs = [domain.import_slug(row) for row in rows]
+        twins = domain.repeated(slugs) | domain.repeated([search.fold(row.name) for row in rows])
+        actors: list[api.ImportedActor] = []
+        problems: list[api.ImportProblem] = []
+        for n, (row, slug) in enumerate(zip(rows, slugs, strict=True)):
+            found = [api.ImportProblem(row=n, field=e.field, message=e.message)
+                     for e in domain.profile_problems(domain.import_profile(row, slug), known)]
+            if n in twins:
+                found.append(api.ImportProblem(row=n, field="name",
+                                               message="another row of this import has the same name"))
+            holder = await self._holder(slug, row.name)
+            if holder is not None and not found:
+                if holder.profile == domain.check_profile(domain.import_profile(row, slug), known):
+                    actors.append(api.ImportedActor(row=n, actor_id=holder.id, slug=slug, outcome="unchanged"))
+                    continue
+            if holder is not None:
+                found.append(api.ImportProblem(row=n, field="name", message=(
+                    f"“{holder.profile.name}” is in the directory already (/actors/{holder.profile.slug}) "
+                    "with other details; leave this row out or name it differently")))
+            problems += found
+            if not found:
+                actors.append(api.ImportedActor(row=n, actor_id=None, slug=slug, outcome="new"))
+        return actors, problems
+
+    async def _holder(self, slug: str, name: str) -> ActorState | None:
+        """The actor that holds an import row's slug or, under another slug, its name."""
+        actor_id = await views.actor_id_by_slug(self.db, slug)
+        if actor_id is None:
+            actor_id = next(iter(await views.actor_ids_by_name(self.db, name)), None)
+        return await views.load_actor(self.db, actor_id) if actor_id else None
+
+    async def _import_one(self, row: api.CreateActor, slug: str, known: set[str]) -> str:
+        actor_id = new_id()
+        event = domain.decide_import(row, actor_id=actor_id, slug=slug, known_regions=known)
+        await self._claim_slug(slug, actor_id, explicit=True)
+
+        async def decision() -> Decision:
+            return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
+
+        assert self.commands is not None
+        try:
+            await self.commands.run(decision, by=None)
+        except BaseException:
+            await self.slugs.release(slug, actor_id)
+            raise
+        return actor_id
+
     # ---- regions ---------------------------------------------------------------------
 
     async def import_regions(self, req: api.ImportRegions, ctx: RequestContext) -> api.RegionsImportSummary:
-        """Operator (deploy/ restricts who may publish directory.import_regions without a
-        token, as for identity.create_admin) or, with a token, an admin."""
+        """Operator only: deploy/ denies everyone else, the gateway included, the subject (a
+        call without a token is the operator's). A token, if one comes along, must be an admin's."""
         by = None
         if ctx.caller.token:
             principal = ctx.principal()

@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS actors (
 );
 CREATE INDEX IF NOT EXISTS actors_slug ON actors (slug);
 CREATE INDEX IF NOT EXISTS actors_status_name ON actors (status, sort_name);
+CREATE INDEX IF NOT EXISTS actors_sort_name ON actors (sort_name);
 CREATE TABLE IF NOT EXISTS actor_regions (
     actor_id TEXT NOT NULL, ags TEXT NOT NULL, PRIMARY KEY (actor_id, ags)
 );
@@ -243,10 +244,24 @@ async def actor_id_by_slug(db: aiosqlite.Connection, slug: str) -> str | None:
     return row[0] if row else None
 
 
+async def actor_ids_by_name(db: aiosqlite.Connection, name: str) -> list[str]:
+    """Actors whose name folds to the same as `name` ("Caritas Saarbrücken" = "caritas saarbruecken")."""
+    async with db.execute("SELECT id FROM actors WHERE sort_name = ? ORDER BY id", (search.fold(name),)) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
 async def actor_ids_of_member(db: aiosqlite.Connection, account_id: str) -> list[str]:
     async with db.execute(
         "SELECT m.actor_id FROM members m JOIN actors a ON a.id = m.actor_id "
         "WHERE m.account_id = ? ORDER BY a.sort_name", (account_id,)
+    ) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def approved_actor_ids(db: aiosqlite.Connection, *, after: str | None, limit: int) -> list[str]:
+    """Approved actors' ids in id order, after `after`: the public export's pages."""
+    async with db.execute(
+        "SELECT id FROM actors WHERE status = 'approved' AND id > ? ORDER BY id LIMIT ?", (after or "", limit)
     ) as cur:
         return [r[0] for r in await cur.fetchall()]
 

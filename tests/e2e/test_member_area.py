@@ -274,3 +274,10 @@ async def test_an_invalid_access_token_is_an_error_not_anonymous(api):
     with pytest.raises(TransportQueryError) as e:
         await api.as_("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")(VIEWER)
     assert e.value.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_mail_sending_requests_are_rate_limited_per_client(api):
+    answers = [(await api(REQUEST_RESET, identifier=f"someone.{n}@example.org"))["requestPasswordReset"]
+               for n in range(31)]
+    assert all(a["ok"] for a in answers[:30])
+    assert codes_of(answers[30]) == ["RATE_LIMITED"]

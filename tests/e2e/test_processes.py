@@ -8,14 +8,16 @@ a restart of nats-server itself is ridden out.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 
 import httpx
 import pytest
 
-from tests.e2e.flows import REQUEST_RESET, new_person, register, sign_in
+from tests.e2e.flows import OTHER_STRONG, REQUEST_RESET, RESET, new_person, register, sign_in
 from tests.support.graphql import GraphQL
 from tests.support.nats_server import LocalNats, free_port
-from tests.support.processes import LotseProcess, wait_for_service, wait_until_ready
+from tests.support.processes import LOTSE, LotseProcess, wait_for_service, wait_until_ready
 from tests.support.smtp import SmtpServer, link_in, token_in
 
 pytestmark = pytest.mark.slow
@@ -53,7 +55,7 @@ def deployment(tmp_path, smtp):
         processes[name] = LotseProcess(args, env, tmp_path / "logs" / f"{name}.log").start()
         return processes[name]
 
-    for name in ("identity", "notifications", "gateway"):
+    for name in ("identity", "directory", "notifications", "gateway"):
         start(name)
     ready_url = f"http://127.0.0.1:{http_port}/readyz"
     wait_until_ready(ready_url, process=processes["gateway"])
@@ -125,3 +127,27 @@ async def test_services_ride_out_a_restart_of_nats(deployment, smtp):
         await asyncio.sleep(0.2)
     assert confirmed and confirmed["ok"], attempts
     assert (await sign_in(api, email))["userErrors"] == []
+
+
+async def test_the_first_admin_comes_from_the_command_line(deployment, smtp):
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [LOTSE, "admin", "create-admin", "--email", "chefin@example.org", "--username", "chefin"],
+        env={**os.environ, **deployment["env"]}, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    [mail] = await smtp.inbox.wait_for("chefin@example.org")
+    token = token_in(mail, "/reset")
+    assert token not in result.stdout + result.stderr  # the command prints nothing secret
+
+    api = GraphQL(deployment["base_url"])
+    assert (await api(RESET, token=token, newPassword=OTHER_STRONG))["resetPassword"]["ok"]
+    session = await sign_in(api, "chefin", OTHER_STRONG)
+    assert session["viewer"]["role"] == "ADMIN" and session["viewer"]["emailConfirmed"]
+
+    refused = await asyncio.to_thread(
+        subprocess.run,
+        [LOTSE, "admin", "create-admin", "--email", "not-an-address", "--username", "x"],
+        env={**os.environ, **deployment["env"]}, capture_output=True, text=True, timeout=60,
+    )
+    assert refused.returncode != 0 and "email" in refused.stderr

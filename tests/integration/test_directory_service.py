@@ -32,7 +32,7 @@ from tests.support.tokens import TestIssuer
 
 SAARBRUECKEN = "10041100"  # municipality in the Regionalverband Saarbrücken (10041)
 VOELKLINGEN = "10041519"
-MERZIG = "10042114"  # municipality in the Landkreis Merzig-Wadern (10042)
+MERZIG = "10042113"  # municipality in the Landkreis Merzig-Wadern (10042)
 
 
 @dataclass
@@ -514,3 +514,55 @@ async def test_the_view_rebuilds_from_the_stream(directory):
     reply = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN))
     assert [r.actor.id for r in reply.actors] == [actor.id]
+
+
+# ---- public export and invitation pages ----------------------------------------------
+
+async def test_the_public_export_pages_through_approved_actors_as_anyone_sees_them(directory):
+    owner = directory.caller("acc-owner")
+    approved = [await directory.approved(owner, name=f"Beratung {n}") for n in range(3)]
+    await directory.create(owner, name="Noch nicht geprüft")
+    await directory.client.directory.add_contact_person(api.AddContactPerson(
+        actor_id=approved[0].id, name="Aylin Demir", email="a.demir@example.org"), owner)
+    await directory.client.directory.add_contact_person(api.AddContactPerson(
+        actor_id=approved[0].id, name="Jonas Öffentlich", email="jonas@example.org", public=True), owner)
+
+    seen, after = [], None
+    while True:  # as the owner, who could see more: the export answers as to anyone
+        page = await directory.client.directory.export_actors(api.ExportActors(after=after, first=2), owner)
+        seen += page.actors
+        after = page.next_after
+        if after is None:
+            break
+    assert sorted(a.id for a in seen) == sorted(a.id for a in approved)
+    assert [a.id for a in seen] == sorted(a.id for a in seen)
+    people = {p.name: p for a in seen for p in a.contact_persons}
+    assert set(people) == {None, "Jonas Öffentlich"} and people["Jonas Öffentlich"].email == "jonas@example.org"
+    assert all(a.members == [] and a.viewer_role is None for a in seen)
+
+
+async def test_an_invitation_link_tells_only_actor_and_role_until_it_is_spent(directory):
+    owner = await directory.account("acc-owner", "owner@example.org", "Olga Owner")
+    eda = await directory.account("acc-eda", "eda@example.org", "Eda Editor")
+    actor = await directory.create(owner, name="Wohnungsbaugenossenschaft Saarbrücken eG")
+    await directory.client.directory.invite_member(
+        api.InviteMember(actor_id=actor.id, email="eda@example.org", role="owner"), owner)
+    [mail] = await directory.mails()
+    token = token_of(mail)
+
+    summary = await directory.client.directory.describe_invitation(api.DescribeInvitation(token=token))
+    assert summary.model_dump() == {"actor_name": "Wohnungsbaugenossenschaft Saarbrücken eG", "role": "owner"}
+    with pytest.raises(NotFound) as unknown:
+        await directory.client.directory.describe_invitation(api.DescribeInvitation(token="no-such-token"))
+    await directory.client.directory.accept_invitation(api.AcceptInvitation(token=token), eda)
+    with pytest.raises(NotFound) as spent:
+        await directory.client.directory.describe_invitation(api.DescribeInvitation(token=token))
+    assert spent.value.message == unknown.value.message and spent.value.field == "token"
+
+    await directory.client.directory.invite_member(
+        api.InviteMember(actor_id=actor.id, email="late@example.org"), owner)
+    [late] = await directory.mails()
+    directory.clock.advance(timedelta(hours=73))
+    with pytest.raises(NotFound) as expired:
+        await directory.client.directory.describe_invitation(api.DescribeInvitation(token=token_of(late)))
+    assert expired.value.message == unknown.value.message

@@ -120,9 +120,9 @@ async def test_readiness_names_what_is_down_and_recovers(base_url, nc):
 
         down = await http.get(f"{base_url}/readyz")
         assert down.status_code == 503
-        assert down.json()["down"] == ["identity", "notifications"] and down.json()["nats"] is True
+        assert down.json()["down"] == ["identity", "directory", "notifications"] and down.json()["nats"] is True
 
-        identity, notifications = await fake_services(nc, ["identity", "notifications"])
+        identity, directory, notifications = await fake_services(nc, ["identity", "directory", "notifications"])
         ready = await http.get(f"{base_url}/readyz")
         assert ready.status_code == 200 and ready.json()["down"] == []
 
@@ -130,6 +130,7 @@ async def test_readiness_names_what_is_down_and_recovers(base_url, nc):
         half = await http.get(f"{base_url}/readyz")
         assert half.status_code == 503 and half.json()["down"] == ["notifications"]
         await identity.stop()
+        await directory.stop()
 
 
 # ---- limits over real HTTP --------------------------------------------------------------

@@ -35,7 +35,7 @@ def smtp():
 @pytest.fixture(scope="module")
 async def base_url(nats_url, smtp, tmp_path_factory):
     settings = platform_settings(nats_url, tmp_path_factory.mktemp("platform"), smtp.port)
-    async with running_platform(settings, Clock(), services=["identity", "notifications"], gateway=True):
+    async with running_platform(settings, Clock(), services=["identity", "directory", "notifications"], gateway=True):
         yield f"http://127.0.0.1:{settings.http_port}"
 
 
@@ -49,7 +49,7 @@ async def registered(base_url: str, smtp: SmtpServer, name: str) -> tuple[str, s
     return email, token_in(mail, "/confirm")
 
 
-async def test_ready_when_identity_and_notifications_answer(base_url):
+async def test_ready_when_the_services_the_schema_calls_answer(base_url):
     async with httpx.AsyncClient() as http:
         ready = await http.get(f"{base_url}/readyz")
     assert ready.status_code == 200, ready.text

@@ -366,3 +366,47 @@ def test_a_file_may_build_on_regions_imported_before_and_splits_by_state():
     parts = regions.split_by_state("# c\nags,name,level,parent_ags\n10,S,state,\n11,B,state,\n10041,D,district,10\n")
     assert parts == ["ags,name,level,parent_ags\n10,S,state,\n10041,D,district,10\n",
                      "ags,name,level,parent_ags\n11,B,state,\n"]
+
+
+# ---- importing -----------------------------------------------------------------------
+
+def imported(**overrides) -> ActorState:
+    row = create_cmd(**overrides)
+    event = domain.decide_import(row, actor_id="a9", slug=domain.import_slug(row), known_regions=KNOWN)
+    return apply(None, event)
+
+
+def test_an_imported_actor_is_approved_at_once_and_owned_by_nobody():
+    state = imported()
+    assert (state.status, state.members, state.profile.slug) == (
+        "approved", {}, "wohnungsbaugenossenschaft-saarbruecken-eg")
+    assert state.reviewed_at == T0 and domain.can_see(state, None)
+    with pytest.raises(Invalid) as refused:
+        imported(regions=["99999"])
+    assert refused.value.field == "regions"
+
+
+def test_an_admin_invites_the_first_owner_of_an_imported_actor_and_no_one_else_may():
+    state = imported()
+    with pytest.raises(Forbidden):
+        domain.decide_invite(state, STRANGER, email="chefin@example.org", role="owner", invitation_id="i1",
+                             token_hash="h", now=T0, member_emails=set())
+    invited = domain.decide_invite(state, ADMIN, email="chefin@example.org", role="owner", invitation_id="i1",
+                                   token_hash="h", now=T0, member_emails=set())
+    state = apply(state, invited, by=ADMIN.account_id)
+    state = apply(state, domain.decide_accept(state, OWNER, token_hash="h", now=T0))
+    assert state.owners == ["owner"]
+
+
+def test_profile_problems_names_every_bad_field_where_check_profile_stops_at_the_first():
+    profile = domain.import_profile(create_cmd(email="nope", phone="12", languages=["xx"],
+                                               regions=["99999"]), "wbg")
+    problems = domain.profile_problems(profile, KNOWN)
+    assert [p.field for p in problems] == ["email", "phone", "regions", "languages"]
+    with pytest.raises(Invalid) as first:
+        domain.check_profile(profile, KNOWN)
+    assert first.value.field == "email"
+
+
+def test_repeated_points_each_later_key_at_its_first():
+    assert domain.repeated(["a", "b", "a", "c", "b", "a"]) == {2: 0, 4: 1, 5: 0}

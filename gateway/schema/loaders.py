@@ -1,0 +1,88 @@
+"""DataLoaders, one set per GraphQL operation: by-id lookups batched into one service call.
+
+A loader caches what it loaded, and it loads as one caller (the batch is sent with that
+caller's token), so its life must be exactly one operation. The HTTP context lives for one
+request, but a WebSocket context lives for the whole connection and may run several
+operations at once; so the set lives in a context variable that `PerOperationLoaders`
+sets when an operation starts. Every resolver of that operation runs in (a copy of) the
+operation's context and finds the same set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Sequence
+from contextvars import ContextVar
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from strawberry.extensions import SchemaExtension
+from strawberry.types import Info
+
+from proto import directory, identity
+from proto.common import Caller
+from proto.errors import LotseError
+from services.kernel.logging import get_logger
+
+log = get_logger("gateway.loaders")
+
+_loaders: ContextVar[dict[str, DataLoader[Any, Any]] | None] = ContextVar("gateway_loaders", default=None)
+
+ACTORS_PER_CALL = 200  # proto.directory.GetActors' limit
+PROFILES_PER_CALL = 500  # proto.identity.LookupProfiles' limit
+
+
+class PerOperationLoaders(SchemaExtension):
+    def on_operation(self) -> Generator[None, None, None]:
+        token = _loaders.set({})
+        try:
+            yield
+        finally:
+            _loaders.reset(token)
+
+
+def _loader(info: Info, name: str, build: Callable[[Info], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+    loaders = _loaders.get()
+    if loaders is None:  # outside an operation (no extension ran): correct, just not batched
+        return build(info)
+    if name not in loaders:
+        loaders[name] = build(info)
+    return loaders[name]
+
+
+def _actors(info: Info) -> DataLoader[str, directory.Actor | None]:
+    caller: Caller = info.context.caller
+    gateway = info.context.gateway
+
+    async def load(ids: list[str]) -> Sequence[directory.Actor | None]:
+        reply = await gateway.client.directory.get_actors(directory.GetActors(ids=ids), caller)
+        found = {actor.id: actor for actor in reply.actors}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load, max_batch_size=ACTORS_PER_CALL)
+
+
+def _profiles(info: Info) -> DataLoader[str, identity.PublicProfile | None]:
+    caller: Caller = info.context.caller
+    gateway = info.context.gateway
+
+    async def load(ids: list[str]) -> Sequence[identity.PublicProfile | None]:
+        try:
+            reply = await gateway.client.identity.lookup_profiles(identity.LookupProfiles(ids=ids), caller)
+        except LotseError as e:
+            # A profile is decoration (a name beside an id): the page still works without it.
+            log.warning("gateway.profiles_unavailable", code=e.code.value, error=e.message)
+            return [None] * len(ids)
+        found = {profile.id: profile for profile in reply.profiles}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load, max_batch_size=PROFILES_PER_CALL)
+
+
+def actor_loader(info: Info) -> DataLoader[str, directory.Actor | None]:
+    """Visible actors by id (`directory.get_actors`); None for an id the caller may not see."""
+    return _loader(info, "actors", _actors)
+
+
+def profile_loader(info: Info) -> DataLoader[str, identity.PublicProfile | None]:
+    """Public profiles by account id (`identity.lookup_profiles`)."""
+    return _loader(info, "profiles", _profiles)
