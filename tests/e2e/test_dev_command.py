@@ -34,6 +34,18 @@ def dev_process(data_dir: Path, http_port: int, nats_port: int, log: Path) -> Lo
     return LotseProcess(["dev"], env, log)
 
 
+def end_embedded_nats(data_dir: Path) -> None:
+    """After a failed test: the nats-server of a killed `lotse dev`, ended by its pid file."""
+    import os
+
+    try:
+        pid = int((data_dir / "nats" / "nats-server.pid").read_text())
+    except (OSError, ValueError):
+        return
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGTERM)
+
+
 def pid_alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists() and b"zombie" not in Path(f"/proc/{pid}/status").read_bytes().lower()
 
@@ -78,7 +90,9 @@ async def test_dev_runs_the_platform_with_sample_data_and_stops_cleanly(tmp_path
         assert "Lotse stopped." in dev.output()
         assert not pid_alive(nats_pid), "the embedded nats-server outlived `lotse dev`"
     finally:
-        dev.stop(signal.SIGKILL) if dev.proc and dev.proc.poll() is None else None
+        if dev.proc and dev.proc.poll() is None:
+            dev.kill()
+            end_embedded_nats(tmp_path / "var")
 
     # A second run keeps the data: the changed name is still there, samples are not reloaded.
     again = dev_process(tmp_path / "var", http_port, nats_port, tmp_path / "dev2.log").start()
@@ -89,16 +103,19 @@ async def test_dev_runs_the_platform_with_sample_data_and_stops_cleanly(tmp_path
         assert again.stop(signal.SIGINT) == 0
     finally:
         if again.proc and again.proc.poll() is None:
-            again.stop(signal.SIGKILL)
+            again.kill()
+            end_embedded_nats(tmp_path / "var")
 
 
 async def test_a_killed_dev_leaves_no_nats_server_behind_on_the_next_start(tmp_path):
     http_port, nats_port = free_port(), free_port()
     base = f"http://127.0.0.1:{http_port}"
     first = dev_process(tmp_path / "var", http_port, nats_port, tmp_path / "a.log").start()
-    await asyncio.to_thread(wait_until_ready, f"{base}/readyz", 90, first)
+    try:
+        await asyncio.to_thread(wait_until_ready, f"{base}/readyz", 90, first)
+    finally:
+        first.kill()
     orphan = int((tmp_path / "var" / "nats" / "nats-server.pid").read_text())
-    first.kill()
     assert pid_alive(orphan)  # SIGKILL gave it no chance to stop its nats-server
 
     second = dev_process(tmp_path / "var", http_port, nats_port, tmp_path / "b.log").start()
@@ -108,4 +125,5 @@ async def test_a_killed_dev_leaves_no_nats_server_behind_on_the_next_start(tmp_p
         assert second.stop(signal.SIGINT) == 0
     finally:
         if second.proc and second.proc.poll() is None:
-            second.stop(signal.SIGKILL)
+            second.kill()
+        end_embedded_nats(tmp_path / "var")

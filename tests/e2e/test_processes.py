@@ -61,9 +61,11 @@ def deployment(tmp_path, smtp):
     wait_until_ready(ready_url, process=processes["gateway"])
     yield {"nats": nats, "start": start, "processes": processes, "env": base_env, "tmp": tmp_path,
            "base_url": f"http://127.0.0.1:{http_port}", "ready_url": ready_url}
-    for process in processes.values():
-        process.stop()
-    nats.cleanup()
+    try:
+        exit_codes = {name: process.stop() for name, process in processes.items()}
+    finally:
+        nats.cleanup()  # even when a process would not stop: no nats-server outlives the test
+    assert all(code == 0 for code in exit_codes.values()), exit_codes
 
 
 async def test_registration_survives_a_crashed_identity_and_a_deleted_view(deployment, smtp):
