@@ -274,7 +274,8 @@ class Actor(Reply):
     """An actor as the caller may see it.
 
     `members` only for the actor's members and admins; `invitations` only for its owners
-    and admins; `version` is what `update_*` commands send back as `expected_version`.
+    and admins; `version` is what `update_*` commands send back as `expected_version`;
+    `added_id` names the offering or contact person that an `add_*` command just created.
     """
 
     id: str
@@ -298,6 +299,7 @@ class Actor(Reply):
     reviewed_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    added_id: str | None = None
     version: int
     viewer_role: MemberRole | None
     members: list[Member]

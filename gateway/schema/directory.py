@@ -361,11 +361,6 @@ class LeaveActorPayload:
     user_errors: list[UserError]
 
 
-def newest(items: list[Any]) -> Any | None:
-    """The item just added: ids are ULIDs, so the newest has the greatest id."""
-    return max(items, key=lambda item: str(item.id), default=None)
-
-
 def by_id(items: list[Any], wanted: str) -> Any | None:
     return next((item for item in items if str(item.id) == wanted), None)
 
@@ -477,7 +472,8 @@ class Mutation:
     async def add_offering(self, info: Info, input: AddOfferingInput) -> AddOfferingPayload:
         outcome = await change(info, "add_offering", lambda: contract.AddOffering.model_validate(given(input)))
         actor = actor_of(outcome)
-        return AddOfferingPayload(actor=actor, offering=newest(actor.offerings) if actor else None,
+        added = outcome.reply.added_id if outcome.reply else None
+        return AddOfferingPayload(actor=actor, offering=by_id(actor.offerings, added) if actor and added else None,
                                   user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: change an offering.")
@@ -499,7 +495,9 @@ class Mutation:
         outcome = await change(info, "add_contact_person",
                                lambda: contract.AddContactPerson.model_validate(given(input)))
         actor = actor_of(outcome)
-        return AddContactPersonPayload(actor=actor, contact_person=newest(actor.contact_persons) if actor else None,
+        added = outcome.reply.added_id if outcome.reply else None
+        return AddContactPersonPayload(actor=actor,
+                                       contact_person=by_id(actor.contact_persons, added) if actor and added else None,
                                        user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: change a contact person.")

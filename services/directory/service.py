@@ -367,7 +367,8 @@ class DirectoryService(ServiceRuntime):
         offering_id = new_id()
         await self._change(req.actor_id, principal, lambda s: domain.decide_add_offering(
             s, req, principal, offering_id=offering_id, known_regions=known))
-        return await self._reply(req.actor_id, principal)
+        reply = await self._reply(req.actor_id, principal)
+        return reply.model_copy(update={"added_id": offering_id})
 
     async def update_offering(self, req: api.UpdateOffering, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
@@ -387,7 +388,8 @@ class DirectoryService(ServiceRuntime):
         person_id = new_id()
         await self._change(req.actor_id, principal, lambda s: domain.decide_add_contact_person(
             s, req, principal, contact_person_id=person_id))
-        return await self._reply(req.actor_id, principal)
+        reply = await self._reply(req.actor_id, principal)
+        return reply.model_copy(update={"added_id": person_id})
 
     async def update_contact_person(self, req: api.UpdateContactPerson, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
