@@ -30,6 +30,8 @@ WEIGHTS = (10.0, 6.0, 1.0)
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():  # most text is, once umlauts are translated: skip the per-letter walk
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
