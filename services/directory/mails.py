@@ -7,37 +7,15 @@ plain text and as escaped HTML — so the two parts never disagree. Names that p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from proto.mail import OutgoingMail
+from services.kernel.mails import Words, render
 
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
-)
-
-SIGNATURE = {
-    "de": "Lotse – die Plattform für Migration und Integration",
-    "en": "Lotse – the platform for migration and integration",
-}
 ROLE = {
     "de": {"owner": "Inhaber*in", "editor": "Redakteur*in"},
     "en": {"owner": "owner", "editor": "editor"},
 }
-
-
-@dataclass(frozen=True)
-class Words:
-    subject: str
-    greeting: str
-    paragraphs: tuple[str, ...]
-    action_label: str | None = None
-    notes: tuple[str, ...] = ()
 
 
 def _when(moment: datetime, de: bool) -> str:
@@ -62,7 +40,7 @@ def invitation(*, to: str, locale: str, actor_name: str, inviter: str | None, ro
         ("Wenn Sie damit nichts zu tun haben, können Sie diese Mail ignorieren." if de else
          "If this means nothing to you, you can ignore this mail.",),
     )
-    return _render("actor-invitation", words, to=to, locale=locale, url=url)
+    return render("actor-invitation", words, to=to, locale=locale, action_url=url)
 
 
 def decision(*, to: str, locale: str, name: str, actor_name: str, approved: bool,
@@ -87,26 +65,4 @@ def decision(*, to: str, locale: str, name: str, actor_name: str, approved: bool
              "You can revise the entry; it will then be reviewed again."),
             "Eintrag bearbeiten" if de else "Edit the entry",
         )
-    return _render("actor-approved" if approved else "actor-rejected", words, to=to, locale=locale, url=url)
-
-
-def _render(kind: str, words: Words, *, to: str, locale: str, url: str | None) -> OutgoingMail:
-    locale = "en" if locale == "en" else "de"
-    context = {
-        "locale": locale,
-        "subject": words.subject,
-        "greeting": words.greeting,
-        "paragraphs": words.paragraphs,
-        "action_label": words.action_label,
-        "action_url": url,
-        "notes": words.notes,
-        "signature": SIGNATURE[locale],
-    }
-    return OutgoingMail(
-        to=to,
-        subject=words.subject,
-        text=_env.get_template("mail.txt").render(context),
-        html=_env.get_template("mail.html").render(context),
-        locale=locale,
-        kind=kind,
-    )
+    return render("actor-approved" if approved else "actor-rejected", words, to=to, locale=locale, action_url=url)

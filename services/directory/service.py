@@ -21,10 +21,10 @@ from proto.errors import Conflict, Forbidden, Invalid, NotFound
 from services.directory import domain, mails, reactions, regions, replies, search, views
 from services.directory.domain import ActorState
 from services.directory.reactions import Accounts
-from services.directory.slugs import SlugClaims
 from services.directory.views import DirectoryView
 from services.kernel.auth import Principal
 from services.kernel.clock import Clock
+from services.kernel.claims import Claims
 from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
 from services.kernel.logging import get_logger
@@ -54,7 +54,7 @@ class DirectoryService(ServiceRuntime):
     async def on_start(self) -> None:
         assert self.js is not None and self.projector is not None
         replicas = self.settings.nats_stream_replicas
-        self.slugs = SlugClaims(await ensure_kv(self.js, subjects.KV_SLUGS, replicas=replicas))
+        self.slugs = Claims(await ensure_kv(self.js, subjects.KV_SLUGS, replicas=replicas))
         self.accounts = Accounts(self.js, self.database_path, replicas)
         await self.accounts.start()
         # The shipped regions, once: at the first start of the first replica. Another

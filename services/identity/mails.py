@@ -6,18 +6,9 @@ the same words — as plain text and as HTML (escaped) — so the two parts neve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
 from proto.mail import OutgoingMail
-
-_env = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-    keep_trailing_newline=True,
-)
+from services.kernel.mails import Words, mail_locale
+from services.kernel.mails import render as render_mail
 
 SPAM_NOTE = {
     "de": "Mails von Lotse landen manchmal im Spam-Ordner: Sehen Sie bitte auch dort nach, und markieren "
@@ -29,21 +20,6 @@ NOT_YOU = {
     "de": "Wenn Sie das nicht waren, können Sie diese Mail ignorieren.",
     "en": "If this wasn't you, you can ignore this mail.",
 }
-SIGNATURE = {
-    "de": "Lotse – die Plattform für Migration und Integration",
-    "en": "Lotse – the platform for migration and integration",
-}
-
-
-@dataclass(frozen=True)
-class Words:
-    subject: str
-    greeting: str
-    paragraphs: tuple[str, ...]
-    action_label: str | None = None
-    notes: tuple[str, ...] = ()
-
-
 def _words(kind: str, locale: str, **v: str) -> Words:
     de = locale != "en"
     hello = f"Hallo {v.get('name', '')}," if de else f"Hello {v.get('name', '')},"
@@ -146,23 +122,5 @@ def _words(kind: str, locale: str, **v: str) -> Words:
 
 
 def render(kind: str, *, to: str, locale: str, action_url: str | None = None, **values: str) -> OutgoingMail:
-    locale = "en" if locale == "en" else "de"
-    words = _words(kind, locale, **values)
-    context = {
-        "locale": locale,
-        "subject": words.subject,
-        "greeting": words.greeting,
-        "paragraphs": words.paragraphs,
-        "action_label": words.action_label,
-        "action_url": action_url,
-        "notes": words.notes,
-        "signature": SIGNATURE[locale],
-    }
-    return OutgoingMail(
-        to=to,
-        subject=words.subject,
-        text=_env.get_template("mail.txt").render(context),
-        html=_env.get_template("mail.html").render(context),
-        locale=locale,
-        kind=kind,
-    )
+    locale = mail_locale(locale)
+    return render_mail(kind, _words(kind, locale, **values), to=to, locale=locale, action_url=action_url)

@@ -19,7 +19,7 @@ from proto.common import Accepted
 from proto.envelope import Event, new_id
 from proto.errors import Conflict, Invalid, NotFound, Unauthenticated
 from services.identity import domain, mails, views
-from services.identity.claims import Claims
+from services.kernel.claims import Claims
 from services.identity.domain import AccountState
 from services.identity.keys import KeyRing
 from services.identity.secrets import digest, hash_password, key_of, new_secret, split_refresh_token, verify_password

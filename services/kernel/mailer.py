@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 import aiosmtplib
 import nats.errors

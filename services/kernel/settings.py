@@ -18,8 +18,13 @@ class Settings(BaseSettings):
     # and an empty SMTP user would otherwise make the mailer try to log in.
     model_config = SettingsConfigDict(env_prefix="LOTSE_", extra="ignore", env_ignore_empty=True)
 
-    nats_url: str = Field("nats://127.0.0.1:4222", description="where the services connect; `lotse dev` runs the embedded nats-server here")
-    data_dir: Path = Field(Path("var"), description="SQLite views, embedded nats-server store, mail files, dev secret key")
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="where the services connect; `lotse dev` runs the embedded nats-server here",
+    )
+    data_dir: Path = Field(
+        Path("var"), description="SQLite views, embedded nats-server store, mail files, dev secret key"
+    )
     http_host: str = Field("127.0.0.1", description="gateway bind address")
     http_port: int = Field(8000, description="gateway port")
     public_url: str = Field("", description="base of links in mails; default http://<http_host>:<http_port>")
@@ -29,8 +34,13 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
     smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
     mail_from: str = Field("Lotse <no-reply@lotse.localhost>", description="sender of every mail")
-    secret_key: SecretStr | None = Field(None, description="encrypts identity's signing keys at rest; unset: generated once into <data_dir>/secret.key")
-    log_format: Literal["auto", "json", "console"] = Field("auto", description="auto: readable on a terminal, JSON otherwise")
+    secret_key: SecretStr | None = Field(
+        None,
+        description="encrypts identity's signing keys at rest; unset: generated once into <data_dir>/secret.key",
+    )
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: readable on a terminal, JSON otherwise"
+    )
     log_level: str = Field("info", description="debug, info, warning, error")
     nats_stream_replicas: int = Field(1, description="replicas of each stream and bucket: 3 on the production cluster")
     request_timeout: float = Field(10.0, description="seconds a NATS request may take")

@@ -15,7 +15,6 @@ from services.kernel.settings import Settings
 from tests.support.graphql import GraphQL
 from tests.support.nats_server import running_nats
 from tests.support.platform import platform_settings, running_platform
-from tests.support.smtp import SmtpServer
 
 _addresses = itertools.count(1)
 
@@ -36,14 +35,6 @@ class Running:
 def nats_url():
     with running_nats() as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

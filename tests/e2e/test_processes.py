@@ -18,17 +18,9 @@ from tests.e2e.flows import OTHER_STRONG, REQUEST_RESET, RESET, new_person, regi
 from tests.support.graphql import GraphQL
 from tests.support.nats_server import LocalNats, free_port
 from tests.support.processes import LOTSE, LotseProcess, wait_for_service, wait_until_ready
-from tests.support.smtp import SmtpServer, link_in, token_in
+from tests.support.smtp import link_in, token_in
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

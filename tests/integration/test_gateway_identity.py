@@ -25,14 +25,6 @@ HIDDEN_TOKEN = '<input type="hidden" name="token" value="{}">'
 
 
 @pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 async def base_url(nats_url, smtp, tmp_path_factory):
     settings = platform_settings(nats_url, tmp_path_factory.mktemp("platform"), smtp.port)
     async with running_platform(settings, Clock(), services=["identity", "directory", "notifications"], gateway=True):

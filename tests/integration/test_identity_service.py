@@ -9,17 +9,9 @@ from proto.errors import ErrorCode, Invalid, LotseError, Unauthenticated
 from proto.identity import ConfirmEmail, GetViewer, Register, SignIn
 from services.kernel.clock import Clock
 from tests.support.platform import running_platform, platform_settings
-from tests.support.smtp import SmtpServer, token_in
+from tests.support.smtp import token_in
 
 STRONG = "Fahrrad Ampel Wolke 42 Sommer"
-
-
-@pytest.fixture(scope="module")
-def smtp():
-    server = SmtpServer()
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
