@@ -25,6 +25,9 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -s -p no:timeout tests/perf
 
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
 schema: $(STAMP)
 	$(BIN)/lotse schema
 

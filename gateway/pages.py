@@ -50,7 +50,9 @@ router = APIRouter(include_in_schema=False)
 
 # ---- rendering -----------------------------------------------------------------------
 
-def render(request: Request, template: str, lang: str, title_key: str, status: int = 200, **values: Any) -> HTMLResponse:
+def render(
+    request: Request, template: str, lang: str, title_key: str, status: int = 200, **values: Any
+) -> HTMLResponse:
     t = TEXTS[lang]
     html = _env.get_template(template).render(lang=lang, t=t, title=t[title_key], **values)
     return HTMLResponse(html, status_code=status, headers=SECURITY_HEADERS)
@@ -70,7 +72,9 @@ def message(request: Request, lang: str, key: str, status: int = 200, *, problem
                   text=text, problem=problem, detail=detail, retry=retry)
 
 
-def new_link_form(request: Request, lang: str, kind: str, status: int = 200, problem: str | None = None) -> HTMLResponse:
+def new_link_form(
+    request: Request, lang: str, kind: str, status: int = 200, problem: str | None = None
+) -> HTMLResponse:
     """The way out of a dead link: ask for a new one, right here."""
     t = TEXTS[lang]
     if kind == "confirm":
@@ -91,7 +95,9 @@ def minutes(seconds: int | None) -> int:
 def caller_of(request: Request) -> Caller:
     gateway: Gateway = request.app.state.gateway
     peer = request.client.host if request.client else None
-    return Caller(client_address=client_address(peer, request.headers.get("x-forwarded-for"), gateway.settings.trusted_proxies))
+    return Caller(
+        client_address=client_address(peer, request.headers.get("x-forwarded-for"), gateway.settings.trusted_proxies)
+    )
 
 
 async def call_identity(request: Request, verb: str, build: Callable[[], BaseModel]) -> LotseError | None:
@@ -117,7 +123,9 @@ async def form_of(request: Request) -> tuple[dict[str, str], str]:
     return fields, language(fields.get("lang"), request.headers.get("accept-language"))
 
 
-def unavailable_or_limited(request: Request, lang: str, error: LotseError, retry: dict[str, Any] | None) -> HTMLResponse | None:
+def unavailable_or_limited(
+    request: Request, lang: str, error: LotseError, retry: dict[str, Any] | None
+) -> HTMLResponse | None:
     if error.code == ErrorCode.RATE_LIMITED:
         return message(request, lang, "limited", 429, problem=True, minutes=minutes(error.retry_after))
     if error.code in (ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL):

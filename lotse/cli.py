@@ -87,7 +87,9 @@ def parser() -> argparse.ArgumentParser:
     health = sub.add_parser("health", help="exit 0 when a service (or 'gateway') is ready")
     health.add_argument("name", choices=[*SERVICES, "gateway"])
     health.set_defaults(func=cmd_health)
-    sub.add_parser("schema", help="write gateway/schema.graphql, proto/asyncapi.yaml and deploy/nats/permissions.conf").set_defaults(func=cmd_schema)
+    sub.add_parser(
+        "schema", help="write gateway/schema.graphql, proto/asyncapi.yaml and deploy/nats/permissions.conf"
+    ).set_defaults(func=cmd_schema)
 
     admin = sub.add_parser("admin", help="operator tasks").add_subparsers(dest="task", required=True)
     create = admin.add_parser("create-admin", help="create an administrator; mails a link to set the password")

@@ -134,7 +134,8 @@ def service_publish(service: str) -> list[Group]:
         ("consumers on every event stream (reactions to other services' events)",
          [rule for other in subjects.SERVICES for rule in consume(subjects.stream_name(other))]),
         (f"outgoing mail: create the {subjects.MAIL_STREAM} work queue at start and enqueue, not read",
-         [subjects.MAIL_OUTBOX, *(f"{JS_API}.STREAM.{verb}.{subjects.MAIL_STREAM}" for verb in ("CREATE", "UPDATE", "INFO"))]),
+         [subjects.MAIL_OUTBOX,
+          *(f"{JS_API}.STREAM.{verb}.{subjects.MAIL_STREAM}" for verb in ("CREATE", "UPDATE", "INFO"))]),
     ]
     for bucket in owned:
         groups.append((f"its bucket {bucket}", bucket_write(bucket)))

@@ -62,7 +62,11 @@ TOPICS: tuple[Term, ...] = (
     Term(slug="housing", de="Wohnen", en="Housing"),
     Term(slug="language-courses", de="Sprachkurse", en="Language courses"),
     Term(slug="integration-courses", de="Integrationskurse", en="Integration courses"),
-    Term(slug="recognition-of-qualifications", de="Anerkennung ausländischer Abschlüsse", en="Recognition of foreign qualifications"),
+    Term(
+        slug="recognition-of-qualifications",
+        de="Anerkennung ausländischer Abschlüsse",
+        en="Recognition of foreign qualifications",
+    ),
     Term(slug="employment", de="Arbeit und Beschäftigung", en="Work and employment"),
     Term(slug="vocational-training", de="Ausbildung", en="Vocational training"),
     Term(slug="education", de="Schule und Bildung", en="School and education"),
@@ -706,8 +710,12 @@ class ImportActors(Request):
 
 ENDPOINTS: dict[str, EndpointSpec] = {
     "search_actors": EndpointSpec(SearchActors, ActorConnection, "Find actors: full text, filters, facets."),
-    "responsible_actors": EndpointSpec(ResponsibleActors, ResponsibleActorList, "Who serves a topic in a region, most specific first."),
-    "region_coverage": EndpointSpec(GetRegionCoverage, RegionCoverage, "Per topic, how many actors and offerings serve a region."),
+    "responsible_actors": EndpointSpec(
+        ResponsibleActors, ResponsibleActorList, "Who serves a topic in a region, most specific first."
+    ),
+    "region_coverage": EndpointSpec(
+        GetRegionCoverage, RegionCoverage, "Per topic, how many actors and offerings serve a region."
+    ),
     "get_actor": EndpointSpec(GetActor, Actor, "One actor by id or slug."),
     "get_actors": EndpointSpec(GetActors, ActorList, "Visible actors by id (for DataLoaders)."),
     "my_actors": EndpointSpec(MyActors, ActorList, "The caller's actors."),
@@ -716,8 +724,12 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     "actor_history": EndpointSpec(GetActorHistory, ActorHistory, "Owners and admins: who changed what, when."),
     "list_topics": EndpointSpec(ListTopics, Vocabulary, "The topic vocabulary."),
     "list_kinds": EndpointSpec(ListKinds, Vocabulary, "The actor-kind vocabulary."),
-    "export_actors": EndpointSpec(ExportActors, ActorExport, "The public directory, page by page (for open-data exports)."),
-    "describe_invitation": EndpointSpec(DescribeInvitation, InvitationSummary, "An invitation link's actor name and role."),
+    "export_actors": EndpointSpec(
+        ExportActors, ActorExport, "The public directory, page by page (for open-data exports)."
+    ),
+    "describe_invitation": EndpointSpec(
+        DescribeInvitation, InvitationSummary, "An invitation link's actor name and role."
+    ),
     "create_actor": EndpointSpec(CreateActor, Actor, "Create a pending actor; the caller owns it."),
     "update_actor": EndpointSpec(UpdateActor, Actor, "Owners and editors: change the profile."),
     "approve_actor": EndpointSpec(ApproveActor, Actor, "Admin: approve; mails the owners."),
@@ -734,7 +746,9 @@ ENDPOINTS: dict[str, EndpointSpec] = {
     "remove_member": EndpointSpec(RemoveMember, Actor, "Owners: remove a member."),
     "leave_actor": EndpointSpec(LeaveActor, Accepted, "Stop being a member (not as the last owner)."),
     "import_regions": EndpointSpec(ImportRegions, RegionsImportSummary, "Operator or admin: import regions from CSV."),
-    "import_actors": EndpointSpec(ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors."),
+    "import_actors": EndpointSpec(
+        ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors."
+    ),
 }
 
 

@@ -200,7 +200,9 @@ class Mutation:
 
     @strawberry.mutation(description="Mail a new confirmation link to an address that awaits one.")
     async def resend_confirmation(self, info: Info, email: str) -> ResendConfirmationPayload:
-        outcome = await attempt(info, lambda: contract.ResendConfirmation(email=email), identity(info, "resend_confirmation"))
+        outcome = await attempt(
+            info, lambda: contract.ResendConfirmation(email=email), identity(info, "resend_confirmation")
+        )
         return ResendConfirmationPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Confirm an address with the token from its link.")
@@ -242,7 +244,9 @@ class Mutation:
     @strawberry.mutation(description="Set a new password with the token from a reset link.")
     async def reset_password(self, info: Info, token: str, new_password: str) -> ResetPasswordPayload:
         outcome = await attempt(
-            info, lambda: contract.ResetPassword(token=token, new_password=new_password), identity(info, "reset_password")
+            info,
+            lambda: contract.ResetPassword(token=token, new_password=new_password),
+            identity(info, "reset_password"),
         )
         return ResetPasswordPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 

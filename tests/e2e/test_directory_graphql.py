@@ -61,8 +61,8 @@ LEAVE = f"""mutation($input: LeaveActorInput!) {{ leaveActor(input: $input) {{ o
 
 ACTOR_BY_ID = f"""query($id: ID!) {{ actor(id: $id) {{ {ACTOR} }} }}"""
 ACTOR_BY_SLUG = f"""query($slug: String!) {{ actor(slug: $slug) {{ {ACTOR} }} }}"""
-HISTORY = f"""query($id: ID!) {{ actor(id: $id) {{ history {{ entries {{ version type changes subject occurredAt
-  by {{ id username displayName }} }} pageInfo {{ hasNextPage }} }} }} }}"""
+HISTORY = """query($id: ID!) { actor(id: $id) { history { entries { version type changes subject occurredAt
+  by { id username displayName } } pageInfo { hasNextPage } } } }"""
 SEARCH = """query($query: String, $filter: ActorFilter, $first: Int!, $after: String) {
   actors(query: $query, filter: $filter, first: $first, after: $after) {
     edges { cursor node { id name status } }

@@ -89,7 +89,9 @@ async def test_a_name_held_by_another_actor_is_a_problem(platform, tmp_path):
     path.write_text("name,kind,regions\nSprachtreff Homburg,other,10\n", encoding="utf-8")
     ok, report = await run(settings, path, commit=True)
     assert not ok
-    assert report[1].startswith("    name: “Sprachtreff Homburg” is in the directory already (/actors/sprachtreff-homburg)")
+    assert report[1].startswith(
+        "    name: “Sprachtreff Homburg” is in the directory already (/actors/sprachtreff-homburg)"
+    )
 
 
 async def test_an_admin_invites_the_first_owner_of_an_imported_actor(platform):

@@ -138,7 +138,9 @@ async def test_regions_ship_with_the_service(directory):
 async def test_a_new_actor_is_pending_until_an_admin_approves_and_the_owners_are_mailed(directory):
     owner = await directory.account("acc-owner", "owner@example.org", "Olga Owner", locale="en")
     actor = await directory.create(owner, name="Integrationslotsen Saarbrücken", topics=["mentoring"])
-    assert actor.status == "pending" and actor.viewer_role == "owner" and actor.slug == "integrationslotsen-saarbruecken"
+    assert (
+        actor.status == "pending" and actor.viewer_role == "owner" and actor.slug == "integrationslotsen-saarbruecken"
+    )
     assert [m.display_name for m in actor.members] == ["Olga Owner"]
 
     get = api.GetActor(id=actor.id)

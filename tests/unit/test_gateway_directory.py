@@ -61,7 +61,9 @@ async def graphql(identity_: FakeIdentity, directory: FakeIdentity, query: str, 
 
 async def test_member_profiles_are_looked_up_once_per_request_for_all_actors():
     both = [member(OWNER, "owner"), member(EDITOR)]
-    directory = FakeIdentity({"get_actors": api.ActorList(actors=[actor("A1", both), actor("A2", [*both, member(THIRD)])])})
+    directory = FakeIdentity(
+        {"get_actors": api.ActorList(actors=[actor("A1", both), actor("A2", [*both, member(THIRD)])])}
+    )
     people = FakeIdentity({"lookup_profiles": profiles(OWNER, EDITOR, THIRD)})
     body = await graphql(people, directory, """{ a: actor(id: "A1") { members { username displayName } }
         b: actor(id: "A2") { members { username profile { id } } } }""", headers={"Authorization": "Bearer tok"})

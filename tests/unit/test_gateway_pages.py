@@ -99,7 +99,9 @@ async def test_a_used_confirmation_link_offers_a_new_one():
 
 
 async def test_a_new_address_taken_meanwhile_is_explained_without_offering_a_new_link():
-    identity = FakeIdentity(replies={"confirm_email": Conflict("this address already belongs to another account", "token")})
+    identity = FakeIdentity(
+        replies={"confirm_email": Conflict("this address already belongs to another account", "token")}
+    )
     response = await post(identity, "/confirm", {"token": "tok"})
     assert response.status_code == 409 and "anderen Lotse-Konto" in response.text
     assert "/confirm/resend" not in response.text
@@ -127,7 +129,9 @@ async def test_rate_limited_says_how_long_to_wait():
 
 async def test_reset_with_mismatched_passwords_asks_again_without_calling_identity():
     identity = FakeIdentity()
-    response = await post(identity, "/reset", {"token": "tok", "new_password": "a-long-pass", "new_password_repeat": "other"})
+    response = await post(
+        identity, "/reset", {"token": "tok", "new_password": "a-long-pass", "new_password_repeat": "other"}
+    )
     assert response.status_code == 400
     assert "stimmen nicht überein" in response.text
     assert '<input type="hidden" name="token" value="tok">' in response.text
@@ -145,7 +149,11 @@ async def test_a_weak_password_shows_why_and_keeps_the_token():
 
 async def test_reset_success():
     identity = FakeIdentity(replies={"reset_password": Accepted()})
-    response = await post(identity, "/reset", {"token": "tok", "new_password": "pw pw pw", "new_password_repeat": "pw pw pw", "lang": "en"})
+    response = await post(
+        identity,
+        "/reset",
+        {"token": "tok", "new_password": "pw pw pw", "new_password_repeat": "pw pw pw", "lang": "en"},
+    )
     assert response.status_code == 200 and "Password changed" in response.text
     assert identity.calls[0].request == contract.ResetPassword(token="tok", new_password="pw pw pw")
 

@@ -36,7 +36,9 @@ SIGN_IN = """mutation ($identifier: String!, $password: String!) {
 async def graphql(identity: FakeIdentity, query: str, variables: dict | None = None, headers: dict | None = None,
                   peer: str = "203.0.113.7", **settings) -> dict:
     async with http(app_with(identity, **settings), client=(peer, 50000)) as client:
-        response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {})
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers or {}
+        )
     assert response.status_code == 200, response.text
     return response.json()
 

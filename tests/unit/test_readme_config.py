@@ -34,7 +34,9 @@ def test_every_setting_is_in_the_readme_with_its_default():
     for field, info in Settings.model_fields.items():
         name = f"LOTSE_{field.upper()}"
         assert name in rows, f"README.md's configuration table lacks {name}"
-        assert rows[name][0] == shown(info.default), f"{name}: README says {rows[name][0]}, the code {shown(info.default)}"
+        assert rows[name][0] == shown(info.default), (
+            f"{name}: README says {rows[name][0]}, the code {shown(info.default)}"
+        )
         assert rows[name][1] == info.description, f"{name}: README's description differs from settings.py"
 
 
