@@ -11,13 +11,16 @@ from services.kernel.settings import get_settings
 
 
 def _serve(names: list[str], gateway: bool) -> None:
-    from lotse.platform import Platform, run_until_signalled
+    from lotse.platform import GatewayFailed, Platform, run_until_signalled
     from services.kernel.clock import clock
     from services.kernel.logging import configure
 
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
-    asyncio.run(run_until_signalled(Platform(settings, clock, names, gateway=gateway)))
+    try:
+        asyncio.run(run_until_signalled(Platform(settings, clock, names, gateway=gateway)))
+    except GatewayFailed as e:
+        raise SystemExit(str(e)) from None
 
 
 def cmd_dev(args: argparse.Namespace) -> None:

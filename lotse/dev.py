@@ -7,12 +7,9 @@ sample data is loaded once, the first time.
 
 from __future__ import annotations
 
-import asyncio
-import signal
-
-from lotse.embedded_nats import EmbeddedNats
+from lotse.embedded_nats import EmbeddedNats, listening
 from services.kernel.connection import redacted
-from lotse.platform import SERVICES, Platform
+from lotse.platform import SERVICES, Platform, run_until_signalled
 from lotse.sample import load_sample_data
 from services.kernel.clock import clock
 from services.kernel.logging import configure, get_logger
@@ -43,20 +40,21 @@ def banner(settings: Settings, loaded: bool) -> str:
 async def run(settings: Settings) -> None:
     configure(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if listening(settings.http_host, settings.http_port):
+        raise SystemExit(
+            f"something already listens on {settings.http_host}:{settings.http_port}; is another "
+            "`make dev` running? Stop it, or set LOTSE_HTTP_PORT to another port."
+        )
     nats = EmbeddedNats(settings.nats_url, settings.data_dir / "nats")
     nats.start()
     platform = Platform(settings, clock, SERVICES, gateway=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await platform.start()
+
+    async def ready() -> None:
         loaded = await load_sample_data(settings, platform)
         print(banner(settings, loaded), flush=True)
-        await stop.wait()
+
+    try:
+        await run_until_signalled(platform, after_start=ready)
     finally:
-        log.info("dev.stopping")
-        await platform.stop()
-        nats.stop()
+        nats.stop()  # whatever failed above: no nats-server outlives `lotse dev`
         print("Lotse stopped.", flush=True)

@@ -31,6 +31,14 @@ def listening(host: str, port: int) -> bool:
         return False
 
 
+def _cmdline(pid: int) -> bytes:
+    """What process `pid` runs; empty when there is none (or it is a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 class EmbeddedNats:
     def __init__(self, url: str, store_dir: Path):
         parsed = urlparse(url.split(",")[0])
@@ -43,6 +51,20 @@ class EmbeddedNats:
     def pid_file(self) -> Path:
         return self.store_dir / "nats-server.pid"
 
+    @property
+    def owner_file(self) -> Path:
+        return self.store_dir / "lotse-dev.pid"
+
+    def _claim_store(self) -> None:
+        """One `lotse dev` per data directory: a second one would share the first's store."""
+        try:
+            owner = int(self.owner_file.read_text().strip())
+        except (OSError, ValueError):
+            owner = None
+        if owner and owner != os.getpid() and b"lotse" in _cmdline(owner):
+            raise SystemExit(f"another `lotse dev` (pid {owner}) uses {self.store_dir.parent}; stop it first")
+        self.owner_file.write_text(f"{os.getpid()}\n")
+
     def end_leftover(self) -> None:
         """A `lotse dev` that was killed (not stopped) leaves its nats-server running in its
         own session; end that one — found by the pid it wrote, never by name."""
@@ -50,10 +72,7 @@ class EmbeddedNats:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return
+        cmdline = _cmdline(pid)
         if b"nats-server" not in cmdline or str(self.store_dir).encode() not in cmdline:
             return  # the pid was reused by something else
         os.kill(pid, signal.SIGTERM)
@@ -63,6 +82,7 @@ class EmbeddedNats:
 
     def start(self, timeout: float = 15.0) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
+        self._claim_store()
         self.end_leftover()
         if listening(self.host, self.port):
             raise SystemExit(
@@ -89,11 +109,11 @@ class EmbeddedNats:
             time.sleep(0.05)
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()  # SIGTERM: nats-server flushes JetStream and exits
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # SIGTERM: nats-server flushes JetStream and exits
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.owner_file.unlink(missing_ok=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import signal
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import uvicorn
 
@@ -31,6 +32,10 @@ def service_class(name: str) -> type[ServiceRuntime]:
         raise SystemExit(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
     module, _, cls = SERVICES[name].partition(":")
     return getattr(importlib.import_module(module), cls)
+
+
+class GatewayFailed(RuntimeError):
+    """The HTTP server could not start (most often: its port is taken)."""
 
 
 class Platform:
@@ -70,17 +75,34 @@ class Platform:
             )
             self._server = uvicorn.Server(config)
             self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-            self._server_task = asyncio.create_task(self._server.serve(), name="gateway")
+            self._server_task = asyncio.create_task(self._serve(self._server), name="gateway")
             while not self._server.started:
                 if self._server_task.done():
                     await self._server_task  # raises why it could not start
-                    raise SystemExit("the gateway stopped while starting")
+                    raise GatewayFailed("the gateway stopped while starting")
                 await asyncio.sleep(0.05)
+
+    async def _serve(self, server: uvicorn.Server) -> None:
+        # uvicorn answers a failed bind with sys.exit(); inside a task that SystemExit would
+        # tear down the whole event loop before anything could be stopped in order.
+        try:
+            await server.serve()
+        except SystemExit:
+            raise GatewayFailed(
+                f"the gateway could not listen on {self.settings.http_host}:{self.settings.http_port}"
+            ) from None
 
     async def stop(self) -> None:
         if self._server is not None and self._server_task is not None:
-            self._server.should_exit = True
-            await self._server_task
+            if self._server.started:
+                self._server.should_exit = True  # finish the requests in flight, then close
+            else:
+                self._server_task.cancel()  # still starting (waiting for NATS): nothing to finish
+            try:
+                await self._server_task
+            except (GatewayFailed, asyncio.CancelledError):
+                pass  # a failed start was reported by start()
+            self._server = self._server_task = None
         for service in reversed(list(self.services.values())):
             await service.stop()
         for nc in self._connections:
@@ -89,14 +111,36 @@ class Platform:
         self._connections.clear()
 
 
-async def run_until_signalled(platform: Platform) -> None:
+async def run_until_signalled(
+    platform: Platform, after_start: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Start, run until SIGINT/SIGTERM, stop in order.
+
+    A signal that arrives while the platform is still starting (waiting for NATS, say)
+    cancels the start instead of waiting for it to finish.
+    """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await platform.start()
+
+    async def start() -> None:
+        await platform.start()
+        if after_start is not None:
+            await after_start()
+
+    starting = asyncio.create_task(start(), name="platform-start")
+    signalled = asyncio.create_task(stop.wait(), name="platform-signal")
     try:
-        await stop.wait()
+        await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
+        if starting.done():
+            starting.result()  # a failed start raises here
+            await signalled
+        else:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
     finally:
+        signalled.cancel()
         log.info("platform.stopping")
         await platform.stop()

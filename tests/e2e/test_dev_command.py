@@ -127,3 +127,28 @@ async def test_a_killed_dev_leaves_no_nats_server_behind_on_the_next_start(tmp_p
         if second.proc and second.proc.poll() is None:
             second.kill()
         end_embedded_nats(tmp_path / "var")
+
+
+async def test_a_second_dev_on_the_same_data_or_port_refuses_and_harms_nothing(tmp_path):
+    http_port, nats_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{http_port}"
+    first = dev_process(tmp_path / "var", http_port, nats_port, tmp_path / "a.log").start()
+    try:
+        await asyncio.to_thread(wait_until_ready, f"{base}/readyz", 90, first)
+        nats_pid = int((tmp_path / "var" / "nats" / "nats-server.pid").read_text())
+
+        same_data = dev_process(tmp_path / "var", free_port(), free_port(), tmp_path / "b.log").start()
+        assert same_data.proc.wait(60) != 0
+        assert "uses" in same_data.output()
+        same_port = dev_process(tmp_path / "other", http_port, free_port(), tmp_path / "c.log").start()
+        assert same_port.proc.wait(60) != 0
+        assert "already listens" in same_port.output()
+
+        # The first one did not notice: its nats-server and gateway still serve.
+        assert pid_alive(nats_pid)
+        await asyncio.to_thread(wait_until_ready, f"{base}/readyz", 10, first)
+        assert first.stop(signal.SIGINT) == 0
+    finally:
+        if first.proc and first.proc.poll() is None:
+            first.kill()
+        end_embedded_nats(tmp_path / "var")

@@ -145,3 +145,13 @@ async def test_the_first_admin_comes_from_the_command_line(deployment, smtp):
         env={**os.environ, **deployment["env"]}, capture_output=True, text=True, timeout=60,
     )
     assert refused.returncode != 0 and "email" in refused.stderr
+
+
+@pytest.mark.parametrize("args", [["serve", "identity"], ["gateway"]])
+async def test_a_process_still_waiting_for_nats_stops_at_once(tmp_path, args):
+    env = {"LOTSE_NATS_URL": f"nats://127.0.0.1:{free_port()}", "LOTSE_HTTP_PORT": str(free_port()),
+           "LOTSE_DATA_DIR": str(tmp_path)}
+    process = LotseProcess(args, env, tmp_path / "waiting.log").start()
+    await asyncio.sleep(2)  # it is retrying its first connection now
+    assert process.proc.poll() is None
+    assert process.stop(timeout=10) == 0  # SIGTERM, as Compose sends it
