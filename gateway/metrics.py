@@ -97,7 +97,7 @@ class HttpMetrics:
 
 
 def operation_label(execution_context: ExecutionContext) -> tuple[str, str]:
-    """(type, root field) of the operation, or placeholders when it never got that far."""
+    """(type, root field) of the operation, or fixed stand-in labels when it never got that far."""
     document = execution_context.graphql_document
     if document is None:
         return "unknown", "unparsed"
