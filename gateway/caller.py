@@ -70,9 +70,9 @@ def token_from_connection_params(params: Mapping[str, object] | None) -> str | N
         if not isinstance(header, str) or (token := bearer(header)) is None:
             raise Invalid("authorization must be \"Bearer <access token>\"", "authorization")
         return token
-    token = params.get("token")
-    if token is not None:
-        if not isinstance(token, str) or not token.strip():
+    raw = params.get("token")
+    if raw is not None:
+        if not isinstance(raw, str) or not raw.strip():
             raise Invalid("token must be the access token as a string", "token")
-        return token.strip()
+        return raw.strip()
     return None

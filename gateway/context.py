@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 from strawberry.fastapi import BaseContext
+from strawberry.types import Info
 
 from gateway.caller import client_address
 from gateway.state import Gateway
@@ -43,3 +44,8 @@ async def context_of(connection: HTTPConnection) -> GatewayContext:
     peer = connection.client.host if connection.client else None
     address = client_address(peer, connection.headers.get("x-forwarded-for"), gateway.settings.trusted_proxies)
     return GatewayContext(gateway, bearer(connection.headers.get("authorization")), address)
+
+
+# What resolvers declare as their `info`: strawberry's Info with our context, so a type
+# checker follows `info.context.gateway.client` to the typed proto client.
+GatewayInfo = Info[GatewayContext, None]

@@ -7,7 +7,7 @@ pages send no Referer, are never cached, and may not be framed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,13 +15,14 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from gateway.caller import client_address
 from gateway.state import Gateway
 from gateway.texts import TEXTS, language
 from proto import identity as contract
-from proto.common import Caller
+from proto.common import Caller, Endpoint, Q, R
+from proto.identity import Identity
 from proto.errors import ErrorCode, LotseError
 from proto.validation import invalid_from
 from services.kernel.logging import get_logger
@@ -100,13 +101,12 @@ def caller_of(request: Request) -> Caller:
     )
 
 
-async def call_identity(request: Request, verb: str, build: Callable[[], BaseModel]) -> LotseError | None:
-    """Send `identity.<verb>`; None when it succeeded, else what went wrong."""
+async def call_identity(request: Request, endpoint: Endpoint[Q, R], build: Callable[[], Q]) -> LotseError | None:
+    """Send one identity request; None when it succeeded, else what went wrong."""
     gateway: Gateway = request.app.state.gateway
+    verb = endpoint.verb
     try:
-        body = build()
-        send: Callable[..., Awaitable[Any]] = getattr(gateway.client.identity, verb)
-        await send(body, caller_of(request))
+        await gateway.client.send(endpoint, build(), caller_of(request))
     except ValidationError as e:
         return invalid_from(e)
     except LotseError as e:
@@ -150,7 +150,7 @@ async def confirm(request: Request) -> HTMLResponse:
     token = fields.get("token", "")
     if not token.strip():
         return message(request, lang, "missing", 400, problem=True)
-    error = await call_identity(request, "confirm_email", lambda: contract.ConfirmEmail(token=token))
+    error = await call_identity(request, Identity.confirm_email, lambda: contract.ConfirmEmail(token=token))
     if error is None:
         return message(request, lang, "confirm.done")
     if error.code == ErrorCode.CONFLICT:
@@ -164,7 +164,9 @@ async def confirm(request: Request) -> HTMLResponse:
 async def resend_confirmation(request: Request) -> HTMLResponse:
     fields, lang = await form_of(request)
     email = fields.get("email", "").strip()
-    error = await call_identity(request, "resend_confirmation", lambda: contract.ResendConfirmation(email=email))
+    error = await call_identity(
+        request, Identity.resend_confirmation, lambda: contract.ResendConfirmation(email=email)
+    )
     if error is None:
         return message(request, lang, "confirm.resent")
     return unavailable_or_limited(request, lang, error, None) or new_link_form(
@@ -194,7 +196,7 @@ async def reset(request: Request) -> HTMLResponse:
     if password != fields.get("new_password_repeat", ""):
         return render(request, "reset.html", lang, "reset.title", 400, token=token, problem=t["reset.mismatch"])
     error = await call_identity(
-        request, "reset_password", lambda: contract.ResetPassword(token=token, new_password=password)
+        request, Identity.reset_password, lambda: contract.ResetPassword(token=token, new_password=password)
     )
     if error is None:
         return message(request, lang, "reset.done")
@@ -214,7 +216,7 @@ async def request_reset(request: Request) -> HTMLResponse:
     fields, lang = await form_of(request)
     identifier = fields.get("identifier", "").strip()
     error = await call_identity(
-        request, "request_password_reset", lambda: contract.RequestPasswordReset(identifier=identifier)
+        request, Identity.request_password_reset, lambda: contract.RequestPasswordReset(identifier=identifier)
     )
     if error is None:
         return message(request, lang, "reset.requested")

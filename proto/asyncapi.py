@@ -14,7 +14,7 @@ import yaml
 from pydantic import BaseModel
 
 from proto import subjects
-from proto.common import EndpointSpec
+from proto.common import Endpoint
 from proto.envelope import Envelope, Event
 from proto.errors import ErrorBody
 from proto.mail import OutgoingMail
@@ -23,7 +23,7 @@ PATH = Path(__file__).with_name("asyncapi.yaml")
 CONTRACTS = ("identity", "directory", "news", "notifications")
 
 
-def _contracts() -> dict[str, dict[str, EndpointSpec]]:
+def _contracts() -> dict[str, dict[str, Endpoint[Any, Any]]]:
     found = {}
     for name in CONTRACTS:
         try:

@@ -1,27 +1,24 @@
 """The typed client every caller uses: `await client.identity.sign_in(SignIn(...), caller)`.
 
-A request is a NATS request to `<service>.<verb>` with the caller's token, address and the
-correlation id in headers and the request model as JSON. An error reply (micro error
-headers, body `{"code","message","field"}`) comes back as the same `LotseError` the
-service raised.
+Each service's `Contract` (proto/<service>.py) declares its endpoints; bound to the NATS
+transport here, it is that service's client, one typed method per endpoint. A request is a
+NATS request to `<service>.<verb>` with the caller's token, address and the correlation id
+in headers and the request model as JSON. An error reply (micro error headers, body
+`{"code","message","field"}`) comes back as the same `LotseError` the service raised.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
 import nats.errors
 from nats.aio.client import Client as NATS
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from proto import context, directory, identity, subjects
-from proto.common import Caller, EndpointSpec
+from proto.common import Caller, Endpoint, Q, R
 from proto.errors import ErrorBody, ErrorCode, LotseError, Unavailable
 
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 ERROR_HEADER = "Nats-Service-Error"
-
-R = TypeVar("R", bound=BaseModel)
 
 
 def error_from_reply(headers: dict[str, str] | None, data: bytes) -> LotseError | None:
@@ -33,56 +30,37 @@ def error_from_reply(headers: dict[str, str] | None, data: bytes) -> LotseError 
         return LotseError(headers.get(ERROR_HEADER, "service error"), code=ErrorCode.INTERNAL)
 
 
-class ServiceClient:
-    def __init__(self, nc: NATS, service: str, endpoints: dict[str, EndpointSpec], timeout: float):
+def request_headers(caller: Caller | None) -> dict[str, str]:
+    """What travels beside the body: who is asking, from where, as part of which work."""
+    headers: dict[str, str] = {}
+    if caller and caller.token:
+        headers[subjects.AUTHORIZATION] = f"Bearer {caller.token}"
+    if caller and caller.client_address:
+        headers[subjects.CLIENT_ADDRESS] = caller.client_address
+    if cid := context.correlation_id.get():
+        headers[subjects.CORRELATION_ID] = cid
+    return headers
+
+
+class NatsTransport:
+    """`proto.common.Transport` over NATS request/reply."""
+
+    def __init__(self, nc: NATS, timeout: float):
         self._nc = nc
-        self._service = service
-        self._endpoints = endpoints
         self._timeout = timeout
 
-    async def call(self, verb: str, request: BaseModel, caller: Caller | None = None) -> Any:
-        spec = self._endpoints[verb]
-        headers: dict[str, str] = {}
-        if caller and caller.token:
-            headers[subjects.AUTHORIZATION] = f"Bearer {caller.token}"
-        if caller and caller.client_address:
-            headers[subjects.CLIENT_ADDRESS] = caller.client_address
-        if cid := context.correlation_id.get():
-            headers[subjects.CORRELATION_ID] = cid
+    async def request(self, service: str, verb: str, body: bytes, caller: Caller | None) -> bytes:
         try:
             msg = await self._nc.request(
-                subjects.endpoint(self._service, verb),
-                request.model_dump_json().encode(),
-                timeout=self._timeout,
-                headers=headers or None,
+                subjects.endpoint(service, verb), body, timeout=self._timeout, headers=request_headers(caller) or None
             )
         except nats.errors.NoRespondersError:
-            raise Unavailable(f"the {self._service} service is not running") from None
+            raise Unavailable(f"the {service} service is not running") from None
         except nats.errors.TimeoutError:
-            raise Unavailable(f"the {self._service} service did not answer in time") from None
+            raise Unavailable(f"the {service} service did not answer in time") from None
         if (error := error_from_reply(msg.headers, msg.data)) is not None:
             raise error
-        return spec.reply.model_validate_json(msg.data)
-
-    def __getattr__(self, verb: str) -> Any:
-        # `client.identity.sign_in(req, caller)`: every verb of the contract, typed by its spec.
-        if verb not in self._endpoints:
-            raise AttributeError(verb)
-
-        async def invoke(request: BaseModel, caller: Caller | None = None) -> Any:
-            return await self.call(verb, request, caller)
-
-        return invoke
-
-
-class IdentityClient(ServiceClient):
-    def __init__(self, nc: NATS, timeout: float):
-        super().__init__(nc, identity.SERVICE, identity.ENDPOINTS, timeout)
-
-
-class DirectoryClient(ServiceClient):
-    def __init__(self, nc: NATS, timeout: float):
-        super().__init__(nc, directory.SERVICE, directory.ENDPOINTS, timeout)
+        return msg.data
 
 
 class LotseClient:
@@ -90,5 +68,12 @@ class LotseClient:
 
     def __init__(self, nc: NATS, timeout: float = 10.0):
         self.nc = nc
-        self.identity = IdentityClient(nc, timeout)
-        self.directory = DirectoryClient(nc, timeout)
+        self.transport = NatsTransport(nc, timeout)
+        self.identity = identity.Identity(self.transport)
+        self.directory = directory.Directory(self.transport)
+
+    async def send(self, endpoint: Endpoint[Q, R], request: Q, caller: Caller | None = None) -> R:
+        """Call an endpoint given by its description (`Directory.get_actor`): for code that
+        is handed the endpoint to call, such as the gateway's resolver helpers."""
+        body = await self.transport.request(endpoint.service, endpoint.verb, endpoint.encode(request), caller)
+        return endpoint.decode(body)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated
+from dataclasses import dataclass, field
+from typing import Annotated, Any, ClassVar, Generic, Protocol, TypeVar, overload
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -40,13 +40,88 @@ class Caller:
     client_address: str | None = None
 
 
-@dataclass(frozen=True)
-class EndpointSpec:
-    """One micro endpoint's contract: its request and reply models and what it is for."""
+Q = TypeVar("Q", bound=Request)
+R = TypeVar("R", bound=BaseModel)
 
-    request: type[Request]
-    reply: type[BaseModel]
+
+class Transport(Protocol):
+    """How a request reaches a service and its reply comes back (proto.client: over NATS).
+
+    Raises the service's `LotseError` on an error reply; returns the reply body otherwise.
+    """
+
+    async def request(self, service: str, verb: str, body: bytes, caller: Caller | None) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Endpoint(Generic[Q, R]):
+    """One micro endpoint's contract: request model in, reply model out, and what it is for.
+
+    Declared once, as a class attribute of the service's `Contract`; its name there is the
+    verb. Read from the class it is this description (for the service, the AsyncAPI
+    document, permissions); read from a contract bound to a transport it is the typed call
+    `await client.directory.search_actors(request, caller) -> ActorConnection`.
+    """
+
+    request: type[Q]
+    reply: type[R]
     summary: str
+    service: str = field(default="", init=False)
+    verb: str = field(default="", init=False)
+
+    def __set_name__(self, owner: type["Contract"], name: str) -> None:
+        object.__setattr__(self, "service", owner.service)
+        object.__setattr__(self, "verb", name)
+
+    @overload
+    def __get__(self, contract: None, owner: type["Contract"]) -> "Endpoint[Q, R]": ...
+
+    @overload
+    def __get__(self, contract: "Contract", owner: type["Contract"]) -> "Call[Q, R]": ...
+
+    def __get__(self, contract: "Contract | None", owner: type["Contract"]) -> "Endpoint[Q, R] | Call[Q, R]":
+        if contract is None:
+            return self
+        return Call(self, contract.transport)
+
+    def encode(self, request: Q) -> bytes:
+        return request.model_dump_json().encode()
+
+    def decode(self, body: bytes) -> R:
+        return self.reply.model_validate_json(body)
+
+
+class Call(Generic[Q, R]):
+    """An endpoint bound to a transport: `await call(request, caller) -> reply`."""
+
+    __slots__ = ("endpoint", "_transport")
+
+    def __init__(self, endpoint: Endpoint[Q, R], transport: Transport) -> None:
+        self.endpoint = endpoint
+        self._transport = transport
+
+    async def __call__(self, request: Q, caller: Caller | None = None) -> R:
+        endpoint = self.endpoint
+        body = await self._transport.request(endpoint.service, endpoint.verb, endpoint.encode(request), caller)
+        return endpoint.decode(body)
+
+
+class Contract:
+    """A service's endpoints as class attributes. Instantiated with a transport, the same
+    class is that service's typed client."""
+
+    service: ClassVar[str]
+
+    def __init__(self, transport: Transport) -> None:
+        self.transport = transport
+
+    @classmethod
+    def endpoints(cls) -> dict[str, Endpoint[Any, Any]]:
+        """verb → endpoint, in declaration order."""
+        found: dict[str, Endpoint[Any, Any]] = {}
+        for klass in reversed(cls.__mro__):
+            found.update((name, value) for name, value in vars(klass).items() if isinstance(value, Endpoint))
+        return found
 
 
 # Text a person typed: no control characters except line breaks and tabs.

@@ -22,7 +22,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from proto.common import Accepted, EndpointSpec, Locale, Reply, Request
+from proto.common import Accepted, Contract, Endpoint, Locale, Reply, Request
 from proto.envelope import Event
 
 SERVICE = "directory"
@@ -708,48 +708,48 @@ class ImportActors(Request):
     commit: bool = False
 
 
-ENDPOINTS: dict[str, EndpointSpec] = {
-    "search_actors": EndpointSpec(SearchActors, ActorConnection, "Find actors: full text, filters, facets."),
-    "responsible_actors": EndpointSpec(
+class Directory(Contract):
+    """directory's endpoints: `client.directory.<verb>(request, caller)`; `Directory.<verb>` describes one."""
+
+    service = SERVICE
+
+    search_actors = Endpoint(SearchActors, ActorConnection, "Find actors: full text, filters, facets.")
+    responsible_actors = Endpoint(
         ResponsibleActors, ResponsibleActorList, "Who serves a topic in a region, most specific first."
-    ),
-    "region_coverage": EndpointSpec(
+    )
+    region_coverage = Endpoint(
         GetRegionCoverage, RegionCoverage, "Per topic, how many actors and offerings serve a region."
-    ),
-    "get_actor": EndpointSpec(GetActor, Actor, "One actor by id or slug."),
-    "get_actors": EndpointSpec(GetActors, ActorList, "Visible actors by id (for DataLoaders)."),
-    "my_actors": EndpointSpec(MyActors, ActorList, "The caller's actors."),
-    "get_region": EndpointSpec(GetRegion, Region, "One region by its key (AGS)."),
-    "list_regions": EndpointSpec(ListRegions, RegionList, "The regions inside one, or the states."),
-    "actor_history": EndpointSpec(GetActorHistory, ActorHistory, "Owners and admins: who changed what, when."),
-    "list_topics": EndpointSpec(ListTopics, Vocabulary, "The topic vocabulary."),
-    "list_kinds": EndpointSpec(ListKinds, Vocabulary, "The actor-kind vocabulary."),
-    "export_actors": EndpointSpec(
-        ExportActors, ActorExport, "The public directory, page by page (for open-data exports)."
-    ),
-    "describe_invitation": EndpointSpec(
-        DescribeInvitation, InvitationSummary, "An invitation link's actor name and role."
-    ),
-    "create_actor": EndpointSpec(CreateActor, Actor, "Create a pending actor; the caller owns it."),
-    "update_actor": EndpointSpec(UpdateActor, Actor, "Owners and editors: change the profile."),
-    "approve_actor": EndpointSpec(ApproveActor, Actor, "Admin: approve; mails the owners."),
-    "reject_actor": EndpointSpec(RejectActor, Actor, "Admin: reject with a reason; mails the owners."),
-    "add_offering": EndpointSpec(AddOffering, Actor, "Owners and editors: add an offering."),
-    "update_offering": EndpointSpec(UpdateOffering, Actor, "Owners and editors: change an offering."),
-    "remove_offering": EndpointSpec(RemoveOffering, Actor, "Owners and editors: remove an offering."),
-    "add_contact_person": EndpointSpec(AddContactPerson, Actor, "Owners and editors: add a contact person."),
-    "update_contact_person": EndpointSpec(UpdateContactPerson, Actor, "Owners and editors: change a contact person."),
-    "remove_contact_person": EndpointSpec(RemoveContactPerson, Actor, "Owners and editors: remove a contact person."),
-    "invite_member": EndpointSpec(InviteMember, Invitation, "Owners: mail an invitation link."),
-    "accept_invitation": EndpointSpec(AcceptInvitation, Actor, "Join an actor by an invitation link's token."),
-    "change_member_role": EndpointSpec(ChangeMemberRole, Actor, "Owners: make a member owner or editor."),
-    "remove_member": EndpointSpec(RemoveMember, Actor, "Owners: remove a member."),
-    "leave_actor": EndpointSpec(LeaveActor, Accepted, "Stop being a member (not as the last owner)."),
-    "import_regions": EndpointSpec(ImportRegions, RegionsImportSummary, "Operator or admin: import regions from CSV."),
-    "import_actors": EndpointSpec(
-        ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors."
-    ),
-}
+    )
+    get_actor = Endpoint(GetActor, Actor, "One actor by id or slug.")
+    get_actors = Endpoint(GetActors, ActorList, "Visible actors by id (for DataLoaders).")
+    my_actors = Endpoint(MyActors, ActorList, "The caller's actors.")
+    get_region = Endpoint(GetRegion, Region, "One region by its key (AGS).")
+    list_regions = Endpoint(ListRegions, RegionList, "The regions inside one, or the states.")
+    actor_history = Endpoint(GetActorHistory, ActorHistory, "Owners and admins: who changed what, when.")
+    list_topics = Endpoint(ListTopics, Vocabulary, "The topic vocabulary.")
+    list_kinds = Endpoint(ListKinds, Vocabulary, "The actor-kind vocabulary.")
+    export_actors = Endpoint(ExportActors, ActorExport, "The public directory, page by page (for open-data exports).")
+    describe_invitation = Endpoint(DescribeInvitation, InvitationSummary, "An invitation link's actor name and role.")
+    create_actor = Endpoint(CreateActor, Actor, "Create a pending actor; the caller owns it.")
+    update_actor = Endpoint(UpdateActor, Actor, "Owners and editors: change the profile.")
+    approve_actor = Endpoint(ApproveActor, Actor, "Admin: approve; mails the owners.")
+    reject_actor = Endpoint(RejectActor, Actor, "Admin: reject with a reason; mails the owners.")
+    add_offering = Endpoint(AddOffering, Actor, "Owners and editors: add an offering.")
+    update_offering = Endpoint(UpdateOffering, Actor, "Owners and editors: change an offering.")
+    remove_offering = Endpoint(RemoveOffering, Actor, "Owners and editors: remove an offering.")
+    add_contact_person = Endpoint(AddContactPerson, Actor, "Owners and editors: add a contact person.")
+    update_contact_person = Endpoint(UpdateContactPerson, Actor, "Owners and editors: change a contact person.")
+    remove_contact_person = Endpoint(RemoveContactPerson, Actor, "Owners and editors: remove a contact person.")
+    invite_member = Endpoint(InviteMember, Invitation, "Owners: mail an invitation link.")
+    accept_invitation = Endpoint(AcceptInvitation, Actor, "Join an actor by an invitation link's token.")
+    change_member_role = Endpoint(ChangeMemberRole, Actor, "Owners: make a member owner or editor.")
+    remove_member = Endpoint(RemoveMember, Actor, "Owners: remove a member.")
+    leave_actor = Endpoint(LeaveActor, Accepted, "Stop being a member (not as the last owner).")
+    import_regions = Endpoint(ImportRegions, RegionsImportSummary, "Operator or admin: import regions from CSV.")
+    import_actors = Endpoint(ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors.")
+
+
+ENDPOINTS = Directory.endpoints()
 
 
 # ---- events: subject directory.events.actor.<actor_id> --------------------------------

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field, StringConstraints
 
-from proto.common import Accepted, EndpointSpec, Locale, Reply, Request
+from proto.common import Accepted, Contract, Endpoint, Locale, Reply, Request
 from proto.envelope import Event
 
 SERVICE = "identity"
@@ -142,24 +142,30 @@ class SetRole(Request):
     role: Role
 
 
-ENDPOINTS: dict[str, EndpointSpec] = {
-    "register": EndpointSpec(Register, Accepted, "Create an unconfirmed account; mail a link."),
-    "resend_confirmation": EndpointSpec(ResendConfirmation, Accepted, "Mail a new confirmation link."),
-    "confirm_email": EndpointSpec(ConfirmEmail, Accepted, "Confirm an address by its link's token."),
-    "sign_in": EndpointSpec(SignIn, Session, "Start a session with username or email and password."),
-    "refresh_session": EndpointSpec(RefreshSession, Session, "Rotate a refresh token."),
-    "sign_out": EndpointSpec(SignOut, Accepted, "End the session of a refresh token."),
-    "sign_out_everywhere": EndpointSpec(SignOutEverywhere, Accepted, "End every session of the caller."),
-    "request_password_reset": EndpointSpec(RequestPasswordReset, Accepted, "Mail a reset link."),
-    "reset_password": EndpointSpec(ResetPassword, Accepted, "Set a new password by a reset link."),
-    "change_password": EndpointSpec(ChangePassword, Accepted, "Change the caller's password."),
-    "change_email": EndpointSpec(ChangeEmail, Accepted, "Mail a link to confirm a new address."),
-    "update_profile": EndpointSpec(UpdateProfile, Account, "Change display name or locale."),
-    "viewer": EndpointSpec(GetViewer, ViewerReply, "The caller's account, or null."),
-    "lookup_profiles": EndpointSpec(LookupProfiles, Profiles, "Public profiles by account id."),
-    "create_admin": EndpointSpec(CreateAdmin, Accepted, "Operator: create an admin account."),
-    "set_role": EndpointSpec(SetRole, Account, "Admin: change an account's platform role."),
-}
+class Identity(Contract):
+    """identity's endpoints: `client.identity.<verb>(request, caller)`; `Identity.<verb>` describes one."""
+
+    service = SERVICE
+
+    register = Endpoint(Register, Accepted, "Create an unconfirmed account; mail a link.")
+    resend_confirmation = Endpoint(ResendConfirmation, Accepted, "Mail a new confirmation link.")
+    confirm_email = Endpoint(ConfirmEmail, Accepted, "Confirm an address by its link's token.")
+    sign_in = Endpoint(SignIn, Session, "Start a session with username or email and password.")
+    refresh_session = Endpoint(RefreshSession, Session, "Rotate a refresh token.")
+    sign_out = Endpoint(SignOut, Accepted, "End the session of a refresh token.")
+    sign_out_everywhere = Endpoint(SignOutEverywhere, Accepted, "End every session of the caller.")
+    request_password_reset = Endpoint(RequestPasswordReset, Accepted, "Mail a reset link.")
+    reset_password = Endpoint(ResetPassword, Accepted, "Set a new password by a reset link.")
+    change_password = Endpoint(ChangePassword, Accepted, "Change the caller's password.")
+    change_email = Endpoint(ChangeEmail, Accepted, "Mail a link to confirm a new address.")
+    update_profile = Endpoint(UpdateProfile, Account, "Change display name or locale.")
+    viewer = Endpoint(GetViewer, ViewerReply, "The caller's account, or null.")
+    lookup_profiles = Endpoint(LookupProfiles, Profiles, "Public profiles by account id.")
+    create_admin = Endpoint(CreateAdmin, Accepted, "Operator: create an admin account.")
+    set_role = Endpoint(SetRole, Account, "Admin: change an account's platform role.")
+
+
+ENDPOINTS = Identity.endpoints()
 
 
 # ---- events (subject identity.events.account.<id>) ------------------------------------

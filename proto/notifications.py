@@ -6,8 +6,13 @@ its endpoints (follows, inbox, digests) arrive with the notifications issue.
 
 from __future__ import annotations
 
-from proto.common import EndpointSpec
+from proto.common import Contract
 
 SERVICE = "notifications"
 
-ENDPOINTS: dict[str, EndpointSpec] = {}
+
+class Notifications(Contract):
+    service = SERVICE
+
+
+ENDPOINTS = Notifications.endpoints()

@@ -29,10 +29,10 @@ log = get_logger("gateway.graphql")
 DOMAINS: tuple[ModuleType, ...] = (identity, directory)
 
 
-def compose(root: str) -> type | None:
+def compose(root: str) -> type:
     parts = tuple(getattr(domain, root) for domain in DOMAINS if hasattr(domain, root))
     if not parts:
-        return None
+        raise TypeError(f"no domain defines {root}")
     names = Counter(f.name for part in parts for f in part.__strawberry_definition__.fields)
     if clashes := sorted(name for name, count in names.items() if count > 1):
         raise TypeError(f"{root} fields defined by more than one domain: {', '.join(clashes)}")

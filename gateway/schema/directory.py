@@ -16,17 +16,18 @@ from typing import Any, get_args
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.types import Info
+from gateway.context import GatewayInfo
 from strawberry.types.unset import UNSET
 
 from gateway.schema.directory_types import (
     Actor, ActorConnection, ActorStatus, Invitation, MemberRole, Offering, ContactPerson, Region,
-    RegionCoverage, RegionLevel, ResponsibleActor, Term, directory, query_request,
+    RegionCoverage, RegionLevel, ResponsibleActor, Term, query_request,
 )
 from gateway.schema.errors import Outcome, UserError, ask, attempt, graphql_error
 from gateway.schema.loaders import actor_loader
 from proto import directory as contract
-from proto.common import Request
+from proto.common import Endpoint, Q, R
+from proto.directory import Directory
 from proto.errors import ErrorCode, Invalid
 from proto.validation import camel
 
@@ -77,14 +78,14 @@ CONTACT_PERSON_CLEARABLE = get_args(contract.ContactPersonClearable)
 KEYS = ("actor_id", "offering_id", "contact_person_id", "expected_version")
 
 
-async def change(info: Info, verb: str, build: Callable[[], Request]) -> Outcome[Any]:
-    return await attempt(info, build, directory(info, verb))
+async def change(info: GatewayInfo, endpoint: Endpoint[Q, R], build: Callable[[], Q]) -> Outcome[R]:
+    return await attempt(info, build, endpoint)
 
 
-async def ask_or_none(info: Info, request: Request, send: Any) -> Any | None:
+async def ask_or_none(info: GatewayInfo, request: Q, endpoint: Endpoint[Q, R]) -> R | None:
     """For a lookup by key: the reply, None when there is nothing (for this caller) to find."""
     try:
-        return await ask(info, request, send)
+        return await ask(info, request, endpoint)
     except GraphQLError as e:
         if (e.extensions or {}).get("code") == ErrorCode.NOT_FOUND.value:
             return None
@@ -372,32 +373,32 @@ def by_id(items: list[Any], wanted: str) -> Any | None:
 class Query:
     @strawberry.field(description="Find actors: German-aware full text (umlauts folded, parts of compounds), "
                                   "filters, and counts per kind, topic and language over all matches.")
-    async def actors(self, info: Info, query: str | None = None, filter: ActorFilter | None = None,
+    async def actors(self, info: GatewayInfo, query: str | None = None, filter: ActorFilter | None = None,
                      first: int = 20, after: str | None = None) -> ActorConnection:
         values: dict[str, Any] = {"query": query, "first": first, "after": after}
         if filter is not None:
             values["filter"] = given(filter)
         request = query_request(lambda: contract.SearchActors.model_validate(values))
-        return ActorConnection.of(await ask(info, request, directory(info, "search_actors")))
+        return ActorConnection.of(await ask(info, request, Directory.search_actors))
 
     @strawberry.field(description="Who serves a topic in a region, most specific first: municipal, district, "
                                   "state. `languages`: any of them.")
-    async def responsible_actors(self, info: Info, topic: str, region: str,
+    async def responsible_actors(self, info: GatewayInfo, topic: str, region: str,
                                  languages: list[str] | None = None) -> list[ResponsibleActor]:
         request = query_request(lambda: contract.ResponsibleActors(topic=topic, region=region,
                                                                    languages=languages or []))
-        reply = await ask(info, request, directory(info, "responsible_actors"))
+        reply = await ask(info, request, Directory.responsible_actors)
         return [ResponsibleActor.of(entry) for entry in reply.actors]
 
     @strawberry.field(description="Per topic, how many approved actors and offerings serve a region; "
                                   "and the topics nobody serves there.")
-    async def region_coverage(self, info: Info, region: str) -> RegionCoverage:
+    async def region_coverage(self, info: GatewayInfo, region: str) -> RegionCoverage:
         request = query_request(lambda: contract.GetRegionCoverage(region=region))
-        return RegionCoverage.of(await ask(info, request, directory(info, "region_coverage")))
+        return RegionCoverage.of(await ask(info, request, Directory.region_coverage))
 
     @strawberry.field(description="One actor by id or by slug (give exactly one); null when there is none "
                                   "the caller may see.")
-    async def actor(self, info: Info, id: strawberry.ID | None = None, slug: str | None = None) -> Actor | None:
+    async def actor(self, info: GatewayInfo, id: strawberry.ID | None = None, slug: str | None = None) -> Actor | None:
         if (id is None) == (slug is None):
             raise graphql_error(Invalid("give either an id or a slug", "id"))
         if id is not None:
@@ -405,30 +406,30 @@ class Query:
             found = await actor_loader(info).load(str(id))
             return Actor.of(found) if found is not None else None
         request = query_request(lambda: contract.GetActor(slug=slug))
-        reply = await ask_or_none(info, request, directory(info, "get_actor"))
+        reply = await ask_or_none(info, request, Directory.get_actor)
         if reply is None:
             return None
         actor_loader(info).prime(reply.id, reply)
         return Actor.of(reply)
 
     @strawberry.field(description="The signed-in caller's actors, in any status.")
-    async def my_actors(self, info: Info) -> list[Actor]:
-        reply = await ask(info, contract.MyActors(), directory(info, "my_actors"))
+    async def my_actors(self, info: GatewayInfo) -> list[Actor]:
+        reply = await ask(info, contract.MyActors(), Directory.my_actors)
         return [Actor.of(a) for a in reply.actors]
 
     @strawberry.field(description="One region by its key (AGS); null when there is none.")
-    async def region(self, info: Info, ags: str) -> Region | None:
+    async def region(self, info: GatewayInfo, ags: str) -> Region | None:
         request = query_request(lambda: contract.GetRegion(ags=ags))
-        reply = await ask_or_none(info, request, directory(info, "get_region"))
+        reply = await ask_or_none(info, request, Directory.get_region)
         return Region.of(reply) if reply is not None else None
 
     @strawberry.field(description="The regions directly inside `parent` (without it: the states). "
                                   "`query` narrows by name, umlauts folded; `level` by level.")
-    async def regions(self, info: Info, parent: str | None = None, level: RegionLevel | None = None,
+    async def regions(self, info: GatewayInfo, parent: str | None = None, level: RegionLevel | None = None,
                       query: str | None = None) -> list[Region]:
         request = query_request(lambda: contract.ListRegions(
             parent=parent, level=level.value if level else None, query=query))
-        reply = await ask(info, request, directory(info, "list_regions"))
+        reply = await ask(info, request, Directory.list_regions)
         return [Region.of(r) for r in reply.regions]
 
     @strawberry.field(description="The topic vocabulary, with German and English labels.")
@@ -446,39 +447,39 @@ class Query:
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create an actor; the caller owns it; it is pending until an admin approves.")
-    async def create_actor(self, info: Info, input: CreateActorInput) -> CreateActorPayload:
-        outcome = await change(info, "create_actor", lambda: contract.CreateActor.model_validate(given(input)))
+    async def create_actor(self, info: GatewayInfo, input: CreateActorInput) -> CreateActorPayload:
+        outcome = await change(info, Directory.create_actor, lambda: contract.CreateActor.model_validate(given(input)))
         return CreateActorPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: change an actor's profile.")
-    async def update_actor(self, info: Info, input: UpdateActorInput) -> UpdateActorPayload:
-        outcome = await change(info, "update_actor", lambda: contract.UpdateActor.model_validate(patch(
+    async def update_actor(self, info: GatewayInfo, input: UpdateActorInput) -> UpdateActorPayload:
+        outcome = await change(info, Directory.update_actor, lambda: contract.UpdateActor.model_validate(patch(
             input, clearable=ACTOR_CLEARABLE, empty={"description": "", "topics": [], "languages": [],
                                                      "regions": []}, keys=KEYS)))
         return UpdateActorPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Admins: approve an actor, making it public; mails the owners.")
-    async def approve_actor(self, info: Info, input: ApproveActorInput) -> ApproveActorPayload:
-        outcome = await change(info, "approve_actor", lambda: contract.ApproveActor(actor_id=input.actor_id))
+    async def approve_actor(self, info: GatewayInfo, input: ApproveActorInput) -> ApproveActorPayload:
+        outcome = await change(info, Directory.approve_actor, lambda: contract.ApproveActor(actor_id=input.actor_id))
         return ApproveActorPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Admins: reject an actor with a reason; mails the owners.")
-    async def reject_actor(self, info: Info, input: RejectActorInput) -> RejectActorPayload:
-        outcome = await change(info, "reject_actor",
+    async def reject_actor(self, info: GatewayInfo, input: RejectActorInput) -> RejectActorPayload:
+        outcome = await change(info, Directory.reject_actor,
                                lambda: contract.RejectActor(actor_id=input.actor_id, reason=input.reason))
         return RejectActorPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: add an offering.")
-    async def add_offering(self, info: Info, input: AddOfferingInput) -> AddOfferingPayload:
-        outcome = await change(info, "add_offering", lambda: contract.AddOffering.model_validate(given(input)))
+    async def add_offering(self, info: GatewayInfo, input: AddOfferingInput) -> AddOfferingPayload:
+        outcome = await change(info, Directory.add_offering, lambda: contract.AddOffering.model_validate(given(input)))
         actor = actor_of(outcome)
         added = outcome.reply.added_id if outcome.reply else None
         return AddOfferingPayload(actor=actor, offering=by_id(actor.offerings, added) if actor and added else None,
                                   user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: change an offering.")
-    async def update_offering(self, info: Info, input: UpdateOfferingInput) -> UpdateOfferingPayload:
-        outcome = await change(info, "update_offering", lambda: contract.UpdateOffering.model_validate(patch(
+    async def update_offering(self, info: GatewayInfo, input: UpdateOfferingInput) -> UpdateOfferingPayload:
+        outcome = await change(info, Directory.update_offering, lambda: contract.UpdateOffering.model_validate(patch(
             input, clearable=OFFERING_CLEARABLE,
             empty={"description": "", "eligibility": "", "topics": [], "languages": [], "regions": []}, keys=KEYS)))
         actor = actor_of(outcome)
@@ -486,13 +487,14 @@ class Mutation:
                                      user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: remove an offering.")
-    async def remove_offering(self, info: Info, input: RemoveOfferingInput) -> RemoveOfferingPayload:
-        outcome = await change(info, "remove_offering", lambda: contract.RemoveOffering.model_validate(given(input)))
+    async def remove_offering(self, info: GatewayInfo, input: RemoveOfferingInput) -> RemoveOfferingPayload:
+        outcome = await change(info, Directory.remove_offering,
+                               lambda: contract.RemoveOffering.model_validate(given(input)))
         return RemoveOfferingPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: add a contact person.")
-    async def add_contact_person(self, info: Info, input: AddContactPersonInput) -> AddContactPersonPayload:
-        outcome = await change(info, "add_contact_person",
+    async def add_contact_person(self, info: GatewayInfo, input: AddContactPersonInput) -> AddContactPersonPayload:
+        outcome = await change(info, Directory.add_contact_person,
                                lambda: contract.AddContactPerson.model_validate(given(input)))
         actor = actor_of(outcome)
         added = outcome.reply.added_id if outcome.reply else None
@@ -501,42 +503,49 @@ class Mutation:
                                        user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: change a contact person.")
-    async def update_contact_person(self, info: Info, input: UpdateContactPersonInput) -> UpdateContactPersonPayload:
-        outcome = await change(info, "update_contact_person", lambda: contract.UpdateContactPerson.model_validate(
-            patch(input, clearable=CONTACT_PERSON_CLEARABLE, empty={"topics": [], "languages": []}, keys=KEYS)))
+    async def update_contact_person(
+        self, info: GatewayInfo, input: UpdateContactPersonInput
+    ) -> UpdateContactPersonPayload:
+        outcome = await change(info, Directory.update_contact_person, lambda: contract.UpdateContactPerson.
+                               model_validate(patch(input, clearable=CONTACT_PERSON_CLEARABLE,
+                                                    empty={"topics": [], "languages": []}, keys=KEYS)))
         actor = actor_of(outcome)
         person = by_id(actor.contact_persons, input.contact_person_id) if actor else None
         return UpdateContactPersonPayload(actor=actor, contact_person=person, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners and editors: remove a contact person.")
-    async def remove_contact_person(self, info: Info, input: RemoveContactPersonInput) -> RemoveContactPersonPayload:
-        outcome = await change(info, "remove_contact_person",
+    async def remove_contact_person(
+        self, info: GatewayInfo, input: RemoveContactPersonInput
+    ) -> RemoveContactPersonPayload:
+        outcome = await change(info, Directory.remove_contact_person,
                                lambda: contract.RemoveContactPerson.model_validate(given(input)))
         return RemoveContactPersonPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners: mail someone an invitation link to join the actor.")
-    async def invite_member(self, info: Info, input: InviteMemberInput) -> InviteMemberPayload:
-        outcome = await change(info, "invite_member", lambda: contract.InviteMember.model_validate(given(input)))
+    async def invite_member(self, info: GatewayInfo, input: InviteMemberInput) -> InviteMemberPayload:
+        outcome = await change(info, Directory.invite_member,
+                               lambda: contract.InviteMember.model_validate(given(input)))
         invitation = Invitation.of(outcome.reply) if outcome.reply is not None else None
         return InviteMemberPayload(invitation=invitation, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Join an actor with the token of an invitation link.")
-    async def accept_invitation(self, info: Info, input: AcceptInvitationInput) -> AcceptInvitationPayload:
-        outcome = await change(info, "accept_invitation", lambda: contract.AcceptInvitation(token=input.token))
+    async def accept_invitation(self, info: GatewayInfo, input: AcceptInvitationInput) -> AcceptInvitationPayload:
+        outcome = await change(info, Directory.accept_invitation, lambda: contract.AcceptInvitation(token=input.token))
         return AcceptInvitationPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners: make a member owner or editor.")
-    async def change_member_role(self, info: Info, input: ChangeMemberRoleInput) -> ChangeMemberRolePayload:
-        outcome = await change(info, "change_member_role",
+    async def change_member_role(self, info: GatewayInfo, input: ChangeMemberRoleInput) -> ChangeMemberRolePayload:
+        outcome = await change(info, Directory.change_member_role,
                                lambda: contract.ChangeMemberRole.model_validate(given(input)))
         return ChangeMemberRolePayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Owners: remove a member.")
-    async def remove_member(self, info: Info, input: RemoveMemberInput) -> RemoveMemberPayload:
-        outcome = await change(info, "remove_member", lambda: contract.RemoveMember.model_validate(given(input)))
+    async def remove_member(self, info: GatewayInfo, input: RemoveMemberInput) -> RemoveMemberPayload:
+        outcome = await change(info, Directory.remove_member,
+                               lambda: contract.RemoveMember.model_validate(given(input)))
         return RemoveMemberPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Stop being a member of an actor (not as its last owner).")
-    async def leave_actor(self, info: Info, input: LeaveActorInput) -> LeaveActorPayload:
-        outcome = await change(info, "leave_actor", lambda: contract.LeaveActor(actor_id=input.actor_id))
+    async def leave_actor(self, info: GatewayInfo, input: LeaveActorInput) -> LeaveActorPayload:
+        outcome = await change(info, Directory.leave_actor, lambda: contract.LeaveActor(actor_id=input.actor_id))
         return LeaveActorPayload(ok=outcome.ok, user_errors=outcome.user_errors)

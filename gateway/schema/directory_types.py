@@ -7,35 +7,21 @@ codes are ISO 639-1, regions are named by their official key (AGS).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
-from typing import Any, TypeVar
 
 import strawberry
 from pydantic import ValidationError
-from strawberry.types import Info
+from gateway.context import GatewayInfo
 
 from gateway.schema.errors import ask, graphql_error
 from gateway.schema.loaders import profile_loader
 from proto import directory as contract
-from proto.client import DirectoryClient
-from proto.common import Caller, Request
+from proto.common import Q
+from proto.directory import Directory
 from proto.validation import invalid_from
 
-Q = TypeVar("Q", bound=Request)
-
-
-def directory(info: Info, verb: str) -> Callable[[Request, Caller], Awaitable[Any]]:
-    """`directory.<verb>` as the caller, looked up when sent: the client exists only while the app runs."""
-    if verb not in contract.ENDPOINTS:
-        raise KeyError(f"directory has no endpoint {verb!r}")
-
-    async def send(request: Request, caller: Caller) -> Any:
-        client: DirectoryClient = info.context.gateway.client.directory
-        return await getattr(client, verb)(request, caller)
-
-    return send
 
 
 def query_request(build: Callable[[], Q]) -> Q:
@@ -172,7 +158,7 @@ class ContactPerson:
     actor_slug: strawberry.Private[str]
 
     @strawberry.field(description="The person as a vCard (for the phone's address book); null when redacted.")
-    def vcard_url(self, info: Info) -> str | None:
+    def vcard_url(self, info: GatewayInfo) -> str | None:
         if self.redacted:
             return None
         return info.context.gateway.settings.link(f"/actors/{self.actor_slug}/contacts/{self.id}.vcf")
@@ -199,19 +185,19 @@ class Member:
     known_name: strawberry.Private[str | None]
 
     @strawberry.field
-    async def profile(self, info: Info) -> PublicProfile | None:
+    async def profile(self, info: GatewayInfo) -> PublicProfile | None:
         found = await profile_loader(info).load(str(self.account_id))
         if found is None:
             return None
         return PublicProfile(id=strawberry.ID(found.id), username=found.username, display_name=found.display_name)
 
     @strawberry.field
-    async def display_name(self, info: Info) -> str | None:
+    async def display_name(self, info: GatewayInfo) -> str | None:
         found = await profile_loader(info).load(str(self.account_id))
         return found.display_name if found is not None else self.known_name
 
     @strawberry.field
-    async def username(self, info: Info) -> str | None:
+    async def username(self, info: GatewayInfo) -> str | None:
         found = await profile_loader(info).load(str(self.account_id))
         return found.username if found is not None else None
 
@@ -264,7 +250,7 @@ class HistoryEntry:
     known_name: strawberry.Private[str | None]
 
     @strawberry.field(description="Who made the change; null when the platform itself did.")
-    async def by(self, info: Info) -> PublicProfile | None:
+    async def by(self, info: GatewayInfo) -> PublicProfile | None:
         if self.by_id is None:
             return None
         found = await profile_loader(info).load(self.by_id)
@@ -317,9 +303,9 @@ class Actor:
 
     @strawberry.field(description="Owners and admins: who changed what, when (newest first). Null, with a "
                                   "FORBIDDEN error, for anyone else.")
-    async def history(self, info: Info, first: int = 50, after: str | None = None) -> ActorHistory | None:
+    async def history(self, info: GatewayInfo, first: int = 50, after: str | None = None) -> ActorHistory | None:
         request = query_request(lambda: contract.GetActorHistory(actor_id=str(self.id), first=first, after=after))
-        reply = await ask(info, request, directory(info, "actor_history"))
+        reply = await ask(info, request, Directory.actor_history)
         return ActorHistory(entries=[HistoryEntry.of(e) for e in reply.entries], page_info=PageInfo.of(reply.page_info))
 
     @classmethod

@@ -7,29 +7,28 @@ raise a GraphQL error whose `extensions.code` is the platform's error code.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Generic, TypeVar
+from typing import Generic
 
 import strawberry
 from graphql import GraphQLError
-from pydantic import BaseModel, ValidationError
-from strawberry.types import Info
+from pydantic import ValidationError
+from gateway.context import GatewayInfo
 
 from proto import errors
-from proto.common import Caller, Request
+from proto.common import Endpoint, Q, R
 from proto.validation import invalid_from
 from services.kernel.logging import get_logger
 
 log = get_logger("gateway.errors")
 
-R = TypeVar("R", bound=BaseModel)
-Q = TypeVar("Q", bound=Request)
 
 # A GraphQL copy of the closed set, so the proto class stays free of strawberry's markings.
+_ErrorCode = Enum("ErrorCode", {code.name: code.value for code in errors.ErrorCode})  # type: ignore[misc]
 ErrorCode = strawberry.enum(
-    Enum("ErrorCode", {code.name: code.value for code in errors.ErrorCode}),  # type: ignore[misc]
+    _ErrorCode,
     name="ErrorCode",
     description="Why an operation failed; the same closed set every service answers with.",
 )
@@ -74,11 +73,7 @@ def _note(error: errors.LotseError) -> None:
         log.warning("gateway.service_error", code=error.code.value, error=error.message)
 
 
-async def attempt(
-    info: Info,
-    build: Callable[[], Q],
-    send: Callable[[Q, Caller], Awaitable[R]],
-) -> Outcome[R]:
+async def attempt(info: GatewayInfo, build: Callable[[], Q], endpoint: Endpoint[Q, R]) -> Outcome[R]:
     """Build the proto request, send it as the caller, and turn any failure into userErrors.
 
     Building can fail too: the proto models check input (lengths, email syntax) before it
@@ -86,7 +81,7 @@ async def attempt(
     """
     try:
         request = build()
-        reply = await send(request, info.context.caller)
+        reply = await info.context.gateway.client.send(endpoint, request, info.context.caller)
     except ValidationError as e:
         failure: errors.LotseError = invalid_from(e)
     except errors.LotseError as e:
@@ -110,10 +105,10 @@ def graphql_error(error: errors.LotseError) -> GraphQLError:
     return GraphQLError(error.message, extensions=extensions)
 
 
-async def ask(info: Info, request: Q, send: Callable[[Q, Caller], Awaitable[R]]) -> R:
+async def ask(info: GatewayInfo, request: Q, endpoint: Endpoint[Q, R]) -> R:
     """For queries: the reply, or a GraphQL error carrying the code."""
     try:
-        return await send(request, info.context.caller)
+        return await info.context.gateway.client.send(endpoint, request, info.context.caller)
     except errors.LotseError as e:
         _note(e)
         raise graphql_error(e) from None

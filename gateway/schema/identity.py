@@ -6,31 +6,18 @@ the proto client as the caller; identity decides everything (who may, what is va
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
-from strawberry.types import Info
+from gateway.context import GatewayInfo
 
 from gateway.schema.errors import UserError, ask, attempt, graphql_error
 from proto import identity as contract
-from proto.client import IdentityClient
-from proto.common import Caller, Request
+from proto.identity import Identity
 from proto.errors import LotseError
-
-
-def identity(info: Info, verb: str) -> Callable[[Request, Caller], Awaitable[Any]]:
-    """`identity.<verb>` as the caller, looked up when sent: the client exists only while the app runs."""
-    if verb not in contract.ENDPOINTS:
-        raise KeyError(f"identity has no endpoint {verb!r}")
-
-    async def send(request: Request, caller: Caller) -> Any:
-        client: IdentityClient = info.context.gateway.client.identity
-        return await getattr(client, verb)(request, caller)
-
-    return send
 
 
 def given(**fields: Any) -> dict[str, Any]:
@@ -174,17 +161,17 @@ class UpdateProfilePayload:
 @strawberry.type
 class Query:
     @strawberry.field(description="The signed-in account; null when the request carries no token.")
-    async def viewer(self, info: Info) -> Account | None:
+    async def viewer(self, info: GatewayInfo) -> Account | None:
         if info.context.token is None:
             return None  # anonymous: nothing to ask identity
-        reply = await ask(info, contract.GetViewer(), identity(info, "viewer"))
+        reply = await ask(info, contract.GetViewer(), Identity.viewer)
         return Account.of(reply.account) if reply.account else None
 
 
 @strawberry.type
 class Mutation:
     @strawberry.mutation(description="Create an account; a link to confirm the address is mailed.")
-    async def register(self, info: Info, input: RegisterInput) -> RegisterPayload:
+    async def register(self, info: GatewayInfo, input: RegisterInput) -> RegisterPayload:
         outcome = await attempt(
             info,
             lambda: contract.Register(
@@ -194,86 +181,88 @@ class Mutation:
                 display_name=input.display_name,
                 **given(locale=input.locale),
             ),
-            identity(info, "register"),
+            Identity.register,
         )
         return RegisterPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Mail a new confirmation link to an address that awaits one.")
-    async def resend_confirmation(self, info: Info, email: str) -> ResendConfirmationPayload:
+    async def resend_confirmation(self, info: GatewayInfo, email: str) -> ResendConfirmationPayload:
         outcome = await attempt(
-            info, lambda: contract.ResendConfirmation(email=email), identity(info, "resend_confirmation")
+            info, lambda: contract.ResendConfirmation(email=email), Identity.resend_confirmation
         )
         return ResendConfirmationPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Confirm an address with the token from its link.")
-    async def confirm_email(self, info: Info, token: str) -> ConfirmEmailPayload:
-        outcome = await attempt(info, lambda: contract.ConfirmEmail(token=token), identity(info, "confirm_email"))
+    async def confirm_email(self, info: GatewayInfo, token: str) -> ConfirmEmailPayload:
+        outcome = await attempt(info, lambda: contract.ConfirmEmail(token=token), Identity.confirm_email)
         return ConfirmEmailPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Start a session with username or email, and password.")
-    async def sign_in(self, info: Info, identifier: str, password: str) -> SessionPayload:
+    async def sign_in(self, info: GatewayInfo, identifier: str, password: str) -> SessionPayload:
         outcome = await attempt(
-            info, lambda: contract.SignIn(identifier=identifier, password=password), identity(info, "sign_in")
+            info, lambda: contract.SignIn(identifier=identifier, password=password), Identity.sign_in
         )
         return SessionPayload.of(outcome.reply, outcome.user_errors)
 
     @strawberry.mutation(description="Trade a refresh token for a new session; the old token is spent.")
-    async def refresh_session(self, info: Info, refresh_token: str) -> SessionPayload:
+    async def refresh_session(self, info: GatewayInfo, refresh_token: str) -> SessionPayload:
         outcome = await attempt(
-            info, lambda: contract.RefreshSession(refresh_token=refresh_token), identity(info, "refresh_session")
+            info, lambda: contract.RefreshSession(refresh_token=refresh_token), Identity.refresh_session
         )
         return SessionPayload.of(outcome.reply, outcome.user_errors)
 
     @strawberry.mutation(description="End the session of a refresh token.")
-    async def sign_out(self, info: Info, refresh_token: str) -> SignOutPayload:
-        outcome = await attempt(info, lambda: contract.SignOut(refresh_token=refresh_token), identity(info, "sign_out"))
+    async def sign_out(self, info: GatewayInfo, refresh_token: str) -> SignOutPayload:
+        outcome = await attempt(info, lambda: contract.SignOut(refresh_token=refresh_token), Identity.sign_out)
         return SignOutPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="End every session of the signed-in account.")
-    async def sign_out_everywhere(self, info: Info) -> SignOutEverywherePayload:
-        outcome = await attempt(info, contract.SignOutEverywhere, identity(info, "sign_out_everywhere"))
+    async def sign_out_everywhere(self, info: GatewayInfo) -> SignOutEverywherePayload:
+        outcome = await attempt(info, contract.SignOutEverywhere, Identity.sign_out_everywhere)
         return SignOutEverywherePayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Mail a password reset link; answers the same whether the account exists or not.")
-    async def request_password_reset(self, info: Info, identifier: str) -> RequestPasswordResetPayload:
+    async def request_password_reset(self, info: GatewayInfo, identifier: str) -> RequestPasswordResetPayload:
         outcome = await attempt(
-            info, lambda: contract.RequestPasswordReset(identifier=identifier), identity(info, "request_password_reset")
+            info, lambda: contract.RequestPasswordReset(identifier=identifier), Identity.request_password_reset
         )
         return RequestPasswordResetPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Set a new password with the token from a reset link.")
-    async def reset_password(self, info: Info, token: str, new_password: str) -> ResetPasswordPayload:
+    async def reset_password(self, info: GatewayInfo, token: str, new_password: str) -> ResetPasswordPayload:
         outcome = await attempt(
             info,
             lambda: contract.ResetPassword(token=token, new_password=new_password),
-            identity(info, "reset_password"),
+            Identity.reset_password,
         )
         return ResetPasswordPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Change the signed-in account's password.")
-    async def change_password(self, info: Info, current_password: str, new_password: str) -> ChangePasswordPayload:
+    async def change_password(
+        self, info: GatewayInfo, current_password: str, new_password: str
+    ) -> ChangePasswordPayload:
         outcome = await attempt(
             info,
             lambda: contract.ChangePassword(current_password=current_password, new_password=new_password),
-            identity(info, "change_password"),
+            Identity.change_password,
         )
         return ChangePasswordPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Mail a link to the new address; it replaces the old one once confirmed.")
-    async def change_email(self, info: Info, new_email: str, password: str) -> ChangeEmailPayload:
+    async def change_email(self, info: GatewayInfo, new_email: str, password: str) -> ChangeEmailPayload:
         outcome = await attempt(
-            info, lambda: contract.ChangeEmail(new_email=new_email, password=password), identity(info, "change_email")
+            info, lambda: contract.ChangeEmail(new_email=new_email, password=password), Identity.change_email
         )
         return ChangeEmailPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
     @strawberry.mutation(description="Change display name and/or locale; omitted arguments stay as they are.")
     async def update_profile(
-        self, info: Info, display_name: str | None = None, locale: str | None = None
+        self, info: GatewayInfo, display_name: str | None = None, locale: str | None = None
     ) -> UpdateProfilePayload:
         outcome = await attempt(
             info,
             lambda: contract.UpdateProfile(**given(display_name=display_name, locale=locale)),
-            identity(info, "update_profile"),
+            Identity.update_profile,
         )
         viewer = Account.of(outcome.reply) if outcome.reply is not None else None
         return UpdateProfilePayload(viewer=viewer, user_errors=outcome.user_errors)
@@ -298,7 +287,7 @@ class Subscription:
         description="The signed-in account, each time it changes. Over WebSocket (graphql-transport-ws) "
         "with the access token in connection_init."
     )
-    async def viewer_updated(self, info: Info) -> AsyncGenerator[Account, None]:
+    async def viewer_updated(self, info: GatewayInfo) -> AsyncGenerator[Account, None]:
         # A coroutine that returns the stream rather than a generator itself: a refusal is then
         # the subscription's error before any stream exists, not a broken stream.
         context = info.context

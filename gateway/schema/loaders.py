@@ -16,7 +16,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
-from strawberry.types import Info
+from gateway.context import GatewayInfo
 
 from proto import directory, identity
 from proto.common import Caller
@@ -40,7 +40,7 @@ class PerOperationLoaders(SchemaExtension):
             _loaders.reset(token)
 
 
-def _loader(info: Info, name: str, build: Callable[[Info], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
+def _loader(info: GatewayInfo, name: str, build: Callable[[GatewayInfo], DataLoader[Any, Any]]) -> DataLoader[Any, Any]:
     loaders = _loaders.get()
     if loaders is None:  # outside an operation (no extension ran): correct, just not batched
         return build(info)
@@ -49,7 +49,7 @@ def _loader(info: Info, name: str, build: Callable[[Info], DataLoader[Any, Any]]
     return loaders[name]
 
 
-def _actors(info: Info) -> DataLoader[str, directory.Actor | None]:
+def _actors(info: GatewayInfo) -> DataLoader[str, directory.Actor | None]:
     caller: Caller = info.context.caller
     gateway = info.context.gateway
 
@@ -61,7 +61,7 @@ def _actors(info: Info) -> DataLoader[str, directory.Actor | None]:
     return DataLoader(load_fn=load, max_batch_size=ACTORS_PER_CALL)
 
 
-def _profiles(info: Info) -> DataLoader[str, identity.PublicProfile | None]:
+def _profiles(info: GatewayInfo) -> DataLoader[str, identity.PublicProfile | None]:
     caller: Caller = info.context.caller
     gateway = info.context.gateway
 
@@ -78,11 +78,11 @@ def _profiles(info: Info) -> DataLoader[str, identity.PublicProfile | None]:
     return DataLoader(load_fn=load, max_batch_size=PROFILES_PER_CALL)
 
 
-def actor_loader(info: Info) -> DataLoader[str, directory.Actor | None]:
+def actor_loader(info: GatewayInfo) -> DataLoader[str, directory.Actor | None]:
     """Visible actors by id (`directory.get_actors`); None for an id the caller may not see."""
     return _loader(info, "actors", _actors)
 
 
-def profile_loader(info: Info) -> DataLoader[str, identity.PublicProfile | None]:
+def profile_loader(info: GatewayInfo) -> DataLoader[str, identity.PublicProfile | None]:
     """Public profiles by account id (`identity.lookup_profiles`)."""
     return _loader(info, "profiles", _profiles)

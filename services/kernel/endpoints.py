@@ -10,7 +10,9 @@ its traceback goes to the log, never to the caller.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from proto import context, subjects
 from proto.client import ERROR_CODE_HEADER, ERROR_HEADER
-from proto.common import Caller, EndpointSpec
+from proto.common import Caller, Endpoint
 from proto.envelope import new_id
 from proto.errors import STATUS_OF, ErrorBody, ErrorCode, Invalid, LotseError
 from proto.validation import invalid_from
@@ -56,6 +58,18 @@ class RequestContext:
 Handler = Callable[[Any, RequestContext], Awaitable[BaseModel]]
 
 
+def check_handler(endpoint: Endpoint[Any, Any], handler: Handler) -> None:
+    """A handler takes its endpoint's request model and returns its reply model: the
+    contract's types and the service's method must not drift apart unnoticed."""
+    hints = typing.get_type_hints(handler)
+    params = [name for name in inspect.signature(handler).parameters if name != "self"]
+    if not params or hints.get(params[0]) is not endpoint.request or hints.get("return") is not endpoint.reply:
+        raise TypeError(
+            f"{endpoint.service}.{endpoint.verb}: the handler must take {endpoint.request.__name__} "
+            f"and return {endpoint.reply.__name__}"
+        )
+
+
 class Endpoints:
     """The endpoint table of one service (verb → handler); `start()` puts it on NATS."""
 
@@ -63,13 +77,15 @@ class Endpoints:
         self,
         service: str,
         version: str,
-        specs: dict[str, EndpointSpec],
+        specs: dict[str, Endpoint[Any, Any]],
         handlers: dict[str, Handler],
         concurrency: int = 64,
     ):
         missing = set(specs) - set(handlers)
         if missing:
             raise RuntimeError(f"{service}: no handler for {sorted(missing)}")
+        for verb, endpoint in specs.items():
+            check_handler(endpoint, handlers[verb])
         self.service = service
         self.version = version
         self.specs = specs

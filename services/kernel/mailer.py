@@ -14,6 +14,7 @@ from email.utils import format_datetime, make_msgid
 
 import aiosmtplib
 import nats.errors
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from pydantic import ValidationError
 
@@ -92,6 +93,7 @@ class Mailer:
             self._sub = None
 
     async def _run(self) -> None:
+        assert self._sub is not None, "start() subscribes before the loop runs"
         while True:
             try:
                 msgs = await self._sub.fetch(10, timeout=5)
@@ -106,7 +108,7 @@ class Mailer:
             for msg in msgs:
                 await self._handle(msg)
 
-    async def _handle(self, msg: nats.aio.msg.Msg) -> None:
+    async def _handle(self, msg: Msg) -> None:
         try:
             mail = OutgoingMail.model_validate_json(msg.data)
         except ValidationError:

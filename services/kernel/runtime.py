@@ -8,10 +8,13 @@ in flight finish before the view closes.
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
-from proto.common import EndpointSpec
+from proto.common import Endpoint
 from services.kernel.auth import TokenVerifier
 from services.kernel.clock import Clock
 from services.kernel.commands import CommandRunner
@@ -29,7 +32,7 @@ class ServiceRuntime:
     name: str = ""
     version: str = "0.1.0"
 
-    def __init__(self, settings: Settings, clock: Clock, view: View, specs: dict[str, EndpointSpec]):
+    def __init__(self, settings: Settings, clock: Clock, view: View, specs: dict[str, Endpoint[Any, Any]]):
         self.settings = settings
         self.clock = clock
         self.view = view
@@ -45,7 +48,7 @@ class ServiceRuntime:
         self.commands: CommandRunner | None = None
 
     @property
-    def database_path(self):
+    def database_path(self) -> Path:
         return self.settings.service_dir(self.name) / f"{self.name}.sqlite3"
 
     async def start(self, nc: NATS) -> None:

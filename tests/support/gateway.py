@@ -1,4 +1,4 @@
-"""Helpers for gateway tests: an app whose identity client is a recording fake."""
+"""Helpers for gateway tests: an app whose service clients are recording fakes."""
 
 from __future__ import annotations
 
@@ -42,13 +42,19 @@ class FakeIdentity:
 
 @dataclass
 class FakeLotse:
+    """Stands in for `proto.client.LotseClient`: each service's verbs answered by a fake."""
+
     identity: FakeIdentity
+    directory: FakeIdentity = field(default_factory=FakeIdentity)
+
+    async def send(self, endpoint: Any, request: Any, caller: Caller | None = None) -> Any:
+        return await getattr(getattr(self, endpoint.service), endpoint.verb)(request, caller)
 
 
-def app_with(identity: FakeIdentity, **settings: Any) -> FastAPI:
-    """The real app without its lifespan: no NATS, the fake stands in for the proto client."""
+def app_with(identity: FakeIdentity, directory: FakeIdentity | None = None, **settings: Any) -> FastAPI:
+    """The real app without its lifespan: no NATS, the fakes stand in for the proto client."""
     app = create_app(Settings(**settings))
-    app.state.gateway.lotse = FakeLotse(identity)  # type: ignore[assignment]
+    app.state.gateway.lotse = FakeLotse(identity, directory or FakeIdentity())  # type: ignore[assignment]
     return app
 
 

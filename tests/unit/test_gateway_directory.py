@@ -3,31 +3,21 @@ the proto client is a recording fake."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from gateway.app import create_app
 from gateway.exports import fold, vcard, vcard_text
 from proto import directory as api
 from proto import identity
 from proto.errors import NotFound, Unauthenticated
-from services.kernel.settings import Settings
 from tests.support.gateway import FakeIdentity, http
+from tests.support.gateway import app_with as support_app
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
 OWNER, EDITOR, THIRD = "01JOWNER000000000000000000", "01JEDITOR00000000000000000", "01JTHIRD000000000000000000"
 
 
-@dataclass
-class FakeLotse:
-    identity: FakeIdentity
-    directory: FakeIdentity
-
-
 def app_with(identity: FakeIdentity, directory: FakeIdentity):
-    app = create_app(Settings(trusted_proxies="203.0.113.7"))
-    app.state.gateway.lotse = FakeLotse(identity, directory)  # type: ignore[assignment]
-    return app
+    return support_app(identity, directory, trusted_proxies="203.0.113.7")
 
 
 def member(account_id: str, role: str = "editor") -> api.Member:
