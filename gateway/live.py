@@ -93,7 +93,7 @@ class LiveHub:
                     del self._accounts[account_id]
 
     async def _on_account(self, msg: Msg) -> None:
-        account_id = msg.subject.rsplit(".", 1)[-1]
+        account_id = subjects.live_account_id(msg.subject)
         listeners = self._accounts.get(account_id)
         if not listeners:
             return

@@ -47,7 +47,7 @@ OPERATOR_ENDPOINTS: tuple[str, ...] = (
     subjects.endpoint("directory", "import_regions"),
 )
 
-LIVE = subjects.LIVE_ACCOUNT_ALL.split(".")[0] + ".>"  # every live subject: `live.>`
+LIVE = subjects.LIVE_ALL  # every live subject
 JS_API = "$JS.API"
 
 Group = tuple[str, list[str]]  # (why, subjects)

@@ -148,49 +148,44 @@ class Coordinates(BaseModel):
     longitude: Annotated[float, Field(ge=-180, le=180)]
 
 
-# ---- what events carry ----------------------------------------------------------------
+# ---- field groups: each entity's fields, spelled once ---------------------------------
+# The event data, the create request and the reply of an entity share its group; what
+# differs between them (an id, the slug, regions as keys or as named references) is
+# declared where it differs. A partial update (`UpdateActor` …) names the same fields once
+# more, each optional: pydantic has no typed "all optional" of a model.
 
-class ActorProfile(BaseModel):
-    """Everything about an actor that its owners and editors edit, as one value."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ActorDetails(BaseModel):
+    """What owners and editors say about an actor, besides its slug and regions."""
 
     kind: ActorKind
     name: Name
     short_name: ShortName | None = None
-    slug: Slug
     description: Description = ""
     website: Url | None = None
     email: EmailText | None = None
     phone: Phone | None = None
     address: PostalAddress | None = None
     coordinates: Coordinates | None = None
-    regions: Regions = []
     topics: Topics = []
     languages: Languages = []
 
 
-class OfferingData(BaseModel):
-    """A named service of an actor (HSDS "service"). Empty `regions`: where the actor serves."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class OfferingDetails(BaseModel):
+    """What an offering says, besides where it is offered."""
 
     name: Name
     description: Description = ""
     topics: Topics = []
     languages: Languages = []
-    regions: Regions = []
     eligibility: Note = ""
     email: EmailText | None = None
     phone: Phone | None = None
     website: Url | None = None
 
 
-class ContactPersonData(BaseModel):
+class ContactPersonDetails(BaseModel):
     """A person to ask. Name, email and phone are personal data: shown to signed-in
     people only, unless `public`."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     name: Name
     function: Function | None = None
@@ -199,6 +194,29 @@ class ContactPersonData(BaseModel):
     topics: Topics = []
     languages: Languages = []
     public: bool = False
+
+
+# ---- what events carry ----------------------------------------------------------------
+
+class ActorProfile(ActorDetails):
+    """Everything about an actor that its owners and editors edit, as one value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    slug: Slug
+    regions: Regions = []
+
+
+class OfferingData(OfferingDetails):
+    """A named service of an actor (HSDS "service"). Empty `regions`: where the actor serves."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    regions: Regions = []
+
+
+class ContactPersonData(ContactPersonDetails):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RegionData(BaseModel):
@@ -231,21 +249,15 @@ class RegionList(Reply):
     regions: list[Region]
 
 
-class Offering(Reply):
+class Offering(Reply, OfferingDetails):
     id: str
-    name: str
-    description: str
-    topics: list[str]
-    languages: list[str]
     regions: list[RegionRef]  # empty: wherever the actor serves
-    eligibility: str
-    email: str | None
-    phone: str | None
-    website: str | None
 
 
 class ContactPerson(Reply):
-    """`redacted`: the caller may not see this person's personal data (name, email, phone)."""
+    """`redacted`: the caller may not see this person's personal data (name, email, phone).
+
+    Not built on `ContactPersonDetails`: the personal fields are optional here (redacted)."""
 
     id: str
     name: str | None
@@ -274,7 +286,7 @@ class Invitation(Reply):
     expires_at: datetime
 
 
-class Actor(Reply):
+class Actor(Reply, ActorDetails):
     """An actor as the caller may see it.
 
     `members` only for the actor's members and admins; `invitations` only for its owners
@@ -284,18 +296,7 @@ class Actor(Reply):
 
     id: str
     slug: str
-    kind: str
-    name: str
-    short_name: str | None
-    description: str
-    website: str | None
-    email: str | None
-    phone: str | None
-    address: PostalAddress | None
-    coordinates: Coordinates | None
     regions: list[RegionRef]
-    topics: list[str]
-    languages: list[str]
     offerings: list[Offering]
     contact_persons: list[ContactPerson]
     status: ActorStatus
@@ -534,23 +535,12 @@ class DescribeInvitation(Request):
 
 # ---- requests: writing ----------------------------------------------------------------
 
-class CreateActor(Request):
+class CreateActor(Request, ActorDetails):
     """The caller becomes the owner; the actor is pending until an admin approves it.
     Without `slug`, one is made from the name."""
 
-    kind: ActorKind
-    name: Name
-    short_name: ShortName | None = None
     slug: Slug | None = None
-    description: Description = ""
-    website: Url | None = None
-    email: EmailText | None = None
-    phone: Phone | None = None
-    address: PostalAddress | None = None
-    coordinates: Coordinates | None = None
     regions: Regions = Field(min_length=1, max_length=500)
-    topics: Topics = []
-    languages: Languages = []
 
 
 ActorClearable = Literal["short_name", "website", "email", "phone", "address", "coordinates"]
@@ -589,18 +579,10 @@ class RejectActor(Request):
     reason: Reason
 
 
-class AddOffering(Request):
+class AddOffering(Request, OfferingDetails):
     actor_id: Id
     expected_version: int | None = None
-    name: Name
-    description: Description = ""
-    topics: Topics = []
-    languages: Languages = []
     regions: Regions = []
-    eligibility: Note = ""
-    email: EmailText | None = None
-    phone: Phone | None = None
-    website: Url | None = None
 
 
 class UpdateOffering(Request):
@@ -625,16 +607,9 @@ class RemoveOffering(Request):
     expected_version: int | None = None
 
 
-class AddContactPerson(Request):
+class AddContactPerson(Request, ContactPersonDetails):
     actor_id: Id
     expected_version: int | None = None
-    name: Name
-    function: Function | None = None
-    email: EmailText | None = None
-    phone: Phone | None = None
-    topics: Topics = []
-    languages: Languages = []
-    public: bool = False
 
 
 class UpdateContactPerson(Request):

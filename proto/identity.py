@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
 from proto.common import Accepted, Contract, Endpoint, Locale, Reply, Request
 from proto.envelope import Event
@@ -21,17 +21,25 @@ DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length
 Username = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
-# ---- replies -------------------------------------------------------------------------
+# ---- field groups --------------------------------------------------------------------
 
-class Account(Reply):
-    """An account as its owner sees it."""
+class AccountDetails(BaseModel):
+    """An account's own fields, as registration records them and its owner reads them.
+    (The `Register` request spells them with the checks people's input needs.)"""
 
-    id: str
     username: str
-    email: str
+    email: str  # folded: compared as stored
     display_name: str
     locale: str
     role: Role
+
+
+# ---- replies -------------------------------------------------------------------------
+
+class Account(Reply, AccountDetails):
+    """An account as its owner sees it."""
+
+    id: str
     email_confirmed: bool
     pending_email: str | None = None
     created_at: datetime
@@ -170,14 +178,9 @@ ENDPOINTS = Identity.endpoints()
 
 # ---- events (subject identity.events.account.<id>) ------------------------------------
 
-class AccountRegistered(Event):
+class AccountRegistered(Event, AccountDetails):
     TYPE = "identity.account_registered"
     account_id: str
-    username: str
-    email: str
-    display_name: str
-    locale: str
-    role: Role
     password_hash: str | None  # None: an admin created by the CLI sets it by a link
     confirm_token_hash: str | None
     confirm_expires_at: datetime | None

@@ -30,6 +30,11 @@ def aggregate_subject(service: str, aggregate: str, aggregate_id: str) -> str:
     return f"{service}.events.{aggregate}.{aggregate_id}"
 
 
+def aggregate_id(subject: str) -> str:
+    """The aggregate an event is about, from its subject (`directory.events.actor.<id>` → id)."""
+    return subject.rsplit(".", 1)[-1]
+
+
 # Outgoing mail: a work queue, deleted on ack, because a mail carries raw links.
 MAIL_STREAM = "MAIL"
 MAIL_OUTBOX = "mail.outbox"
@@ -53,3 +58,9 @@ def live_account(account_id: str) -> str:
 
 
 LIVE_ACCOUNT_ALL = "live.account.*"
+LIVE_ALL = "live.>"
+
+
+def live_account_id(subject: str) -> str:
+    """Whose account a live subject is about (`live.account.<id>` → id)."""
+    return subject.rsplit(".", 1)[-1]

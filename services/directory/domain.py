@@ -648,3 +648,9 @@ def describe(event: Event, state: ActorState | None) -> tuple[list[str], str | N
         case api.MemberRemoved() | api.MemberLeft():
             return ["members"], event.account_id
     return [], None
+
+
+def with_slug(event: api.ActorCreated, slug: str) -> api.ActorCreated:
+    """The decided creation under the slug the service could claim (`name`, or `name-2` …
+    when taken): the same decision, only the address name differs."""
+    return event.model_copy(update={"profile": event.profile.model_copy(update={"slug": slug})})

@@ -12,8 +12,6 @@ Applying is idempotent by event id as well: a row remembers the last event that 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 import aiosqlite
@@ -22,61 +20,38 @@ from nats.js import JetStreamContext
 
 from proto import identity, subjects
 from proto.envelope import Envelope
+from services.directory import views
 from services.kernel.logging import get_logger
 from services.kernel.projector import Projector
 from services.kernel.streams import ensure_event_stream
 
 log = get_logger("directory.accounts")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS accounts (
-    id           TEXT PRIMARY KEY,
-    email        TEXT NOT NULL,
-    display_name TEXT NOT NULL,
-    locale       TEXT NOT NULL,
-    last_event   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email);
-"""
-
-
 class AccountsView:
-    SCHEMA = SCHEMA
+    """The projector's view of `IDENTITY` in the directory's file: which of identity's facts
+    the directory keeps. Only three; identity's other events (sessions, passwords) and types
+    newer than this code are none of the directory's business."""
+
+    SCHEMA = views.ACCOUNTS_SCHEMA
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
-        # Only the three facts we keep; identity's other events (sessions, passwords) and
-        # types newer than this code are none of the directory's business.
-        if envelope.type not in (identity.AccountRegistered.TYPE, identity.EmailConfirmed.TYPE,
-                                 identity.ProfileUpdated.TYPE):
+        if envelope.type not in KEPT:
             return
-        account_id = subject.rsplit(".", 1)[1]
-        async with db.execute("SELECT last_event FROM accounts WHERE id = ?", (account_id,)) as cur:
-            row = await cur.fetchone()
-        if row and row[0] == envelope.id:
+        account_id = subjects.aggregate_id(subject)
+        if await views.account_event_applied(db, account_id, envelope.id):
             return
         event = envelope.event()
         if isinstance(event, identity.AccountRegistered):
-            await db.execute(
-                "INSERT INTO accounts VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "email = excluded.email, display_name = excluded.display_name, "
-                "locale = excluded.locale, last_event = excluded.last_event",
-                (event.account_id, event.email.casefold(), event.display_name, event.locale, envelope.id),
-            )
+            account = views.Account(event.account_id, event.email.casefold(), event.display_name, event.locale)
+            await views.put_account(db, account, envelope.id)
         elif isinstance(event, identity.EmailConfirmed):
             # A confirmed change of address is the account's address from now on.
-            await db.execute("UPDATE accounts SET email = ?, last_event = ? WHERE id = ?",
-                             (event.email.casefold(), envelope.id, account_id))
+            await views.set_account_email(db, account_id, event.email.casefold(), envelope.id)
         elif isinstance(event, identity.ProfileUpdated):
-            await db.execute("UPDATE accounts SET display_name = ?, locale = ?, last_event = ? WHERE id = ?",
-                             (event.display_name, event.locale, envelope.id, account_id))
+            await views.set_account_profile(db, account_id, event.display_name, event.locale, envelope.id)
 
 
-@dataclass(frozen=True)
-class Account:
-    id: str
-    email: str
-    display_name: str
-    locale: str
+KEPT = frozenset({identity.AccountRegistered.TYPE, identity.EmailConfirmed.TYPE, identity.ProfileUpdated.TYPE})
 
 
 class Accounts:
@@ -117,23 +92,3 @@ class Accounts:
     async def stop(self) -> None:
         await self.projector.stop()
 
-
-async def by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Account]:
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        return {}
-    marks = ",".join("?" * len(ids))
-    async with db.execute(f"SELECT id, email, display_name, locale FROM accounts WHERE id IN ({marks})",
-                          ids) as cur:
-        return {r[0]: Account(*r) for r in await cur.fetchall()}
-
-
-async def emails_of(db: aiosqlite.Connection, ids: Iterable[str]) -> set[str]:
-    return {a.email for a in (await by_ids(db, ids)).values()}
-
-
-async def by_email(db: aiosqlite.Connection, email: str) -> Account | None:
-    async with db.execute("SELECT id, email, display_name, locale FROM accounts WHERE email = ?",
-                          (email.casefold(),)) as cur:
-        row = await cur.fetchone()
-    return Account(*row) if row else None

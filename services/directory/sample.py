@@ -14,37 +14,51 @@ persons, so a second run (or one after an interrupted first) adds only what is m
 
 from __future__ import annotations
 
-from typing import Any
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from proto import directory as api
 from proto.envelope import new_id, stable_id
 from services.directory import domain, views
-from services.directory.sample_actors import ACTORS
+from services.directory.domain import ActorState
 from services.kernel.auth import Principal
 from services.kernel.commands import Decision
 from services.kernel.logging import get_logger
 
+if TYPE_CHECKING:
+    from services.directory.service import DirectoryService
+
 log = get_logger("directory.sample")
+
+# The organisations, their offerings and contact persons: data, read when loading.
+SAMPLE_FILE = Path(__file__).with_name("data") / "sample-actors.json"
+
+
+def sample_actors() -> list[dict[str, Any]]:
+    actors: list[dict[str, Any]] = json.loads(SAMPLE_FILE.read_text(encoding="utf-8"))["actors"]
+    return actors
 
 # services/identity/sample.py ACCOUNTS, in the order `load` receives their ids.
 ACCOUNT_NAMES = ("admin", "anna.schmidt", "mehmet.yilmaz", "julia.weber")
 
 
-async def load(service, account_ids: list[str]) -> None:
+async def load(service: DirectoryService, account_ids: list[str]) -> None:
     """Create the sample actors that aren't there yet, approved by the sample admin."""
     if len(account_ids) != len(ACCOUNT_NAMES):
         raise ValueError(f"expected the ids of {', '.join(ACCOUNT_NAMES)}, got {len(account_ids)} ids")
     ids = dict(zip(ACCOUNT_NAMES, account_ids, strict=True))
     admin = Principal(account_id=ids["admin"], role="admin", session_id=None)
     created = 0
-    for sample in ACTORS:
+    actors = sample_actors()
+    for sample in actors:
         owner = Principal(account_id=ids[sample["owner"]], role="member", session_id=None)
         actor_id, new = await _actor(service, sample, owner)
         created += new
-        await service._change(actor_id, admin, lambda s: domain.decide_approve(s, admin))
-        await _offerings(service, actor_id, sample["offerings"], owner)
-        await _contacts(service, actor_id, sample["contacts"], owner)
-    log.info("directory.sample_loaded", actors=len(ACTORS), created=created)
+        state = (await service._change(actor_id, admin, lambda s: domain.decide_approve(s, admin))).state
+        state = await _offerings(service, state, sample["offerings"], owner)
+        await _contacts(service, state, sample["contacts"], owner)
+    log.info("directory.sample_loaded", actors=len(actors), created=created)
 
 
 def _command(sample: dict[str, Any]) -> api.CreateActor:
@@ -52,7 +66,7 @@ def _command(sample: dict[str, Any]) -> api.CreateActor:
     return api.CreateActor.model_validate(fields)
 
 
-async def _actor(service, sample: dict[str, Any], owner: Principal) -> tuple[str, bool]:
+async def _actor(service: DirectoryService, sample: dict[str, Any], owner: Principal) -> tuple[str, bool]:
     """The sample's actor id, and whether it was created now."""
     cmd = _command(sample)
     slug = domain.slugify(cmd.name)
@@ -68,28 +82,34 @@ async def _actor(service, sample: dict[str, Any], owner: Principal) -> tuple[str
     async def decision() -> Decision:
         return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
 
+    assert service.commands is not None
     await service.commands.run(decision, by=owner.account_id)
     return actor_id, True
 
 
-async def _offerings(service, actor_id: str, offerings: list[dict[str, Any]], owner: Principal) -> None:
+async def _offerings(service: DirectoryService, state: ActorState, offerings: list[dict[str, Any]],
+                     owner: Principal) -> ActorState:
+    """Add the offerings the actor lacks (by name); the actor as it is then."""
     for values in offerings:
-        state = await service._state(actor_id)
         if any(o.name == values["name"] for o in state.offerings.values()):
             continue
-        cmd = api.AddOffering.model_validate({"actor_id": actor_id, **values})
+        cmd = api.AddOffering.model_validate({"actor_id": state.id, **values})
         known = await service._known(cmd.regions)
         offering_id = new_id()
-        await service._change(actor_id, owner, lambda s, cmd=cmd, known=known, oid=offering_id:
-                              domain.decide_add_offering(s, cmd, owner, offering_id=oid, known_regions=known))
+        # Decided within this iteration (the command runs before the loop moves on).
+        state = (await service._change(state.id, owner, lambda s: domain.decide_add_offering(
+            s, cmd, owner, offering_id=offering_id, known_regions=known))).state
+    return state
 
 
-async def _contacts(service, actor_id: str, people: list[dict[str, Any]], owner: Principal) -> None:
+async def _contacts(service: DirectoryService, state: ActorState, people: list[dict[str, Any]],
+                    owner: Principal) -> ActorState:
+    """Add the contact persons the actor lacks (by name); the actor as it is then."""
     for values in people:
-        state = await service._state(actor_id)
         if any(p.name == values["name"] for p in state.contact_persons.values()):
             continue
-        cmd = api.AddContactPerson.model_validate({"actor_id": actor_id, **values})
+        cmd = api.AddContactPerson.model_validate({"actor_id": state.id, **values})
         person_id = new_id()
-        await service._change(actor_id, owner, lambda s, cmd=cmd, pid=person_id:
-                              domain.decide_add_contact_person(s, cmd, owner, contact_person_id=pid))
+        state = (await service._change(state.id, owner, lambda s: domain.decide_add_contact_person(
+            s, cmd, owner, contact_person_id=person_id))).state
+    return state

@@ -11,14 +11,18 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Collection
+import inspect
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+
+import aiosqlite
 
 from proto import directory as api
 from proto import subjects
 from proto.common import Accepted
 from proto.envelope import Event, new_id
 from proto.errors import Conflict, Forbidden, Invalid, NotFound
-from services.directory import domain, mails, reactions, regions, replies, search, views
+from services.directory import domain, mails, regions, replies, search, views
 from services.directory.domain import ActorState
 from services.directory.reactions import Accounts
 from services.directory.views import DirectoryView
@@ -34,6 +38,18 @@ from services.kernel.settings import Settings
 from services.kernel.streams import ensure_kv
 
 log = get_logger("directory")
+
+Decide = Callable[[ActorState], "Event | None | Awaitable[Event | None]"]
+BeforeAppend = Callable[[ActorState, Event], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An actor after a command; `changed` False when the command found nothing to change."""
+
+    state: ActorState
+    changed: bool
+    before: ActorState  # what the command decided on
 
 SLUG_SUFFIXES = 50  # "name", "name-2" … "name-50": then the creator picks one
 
@@ -72,13 +88,20 @@ class DirectoryService(ServiceRuntime):
     # ---- helpers ---------------------------------------------------------------------
 
     @property
-    def db(self):
+    def db(self) -> aiosqlite.Connection:
         assert self.projector is not None and self.projector.reader is not None
         return self.projector.reader
 
-    async def _change(self, actor_id: str, principal: Principal,
-                      decide: Callable[[ActorState], Event | None], *, must_see: bool = True) -> int | None:
-        """Run one command on an actor; the sequence appended, None when nothing changed."""
+    async def _change(self, actor_id: str, principal: Principal, decide: Decide, *, must_see: bool = True,
+                      before_append: BeforeAppend | None = None) -> Changed:
+        """Run one command on an actor: load it once, decide once, append, and evolve the
+        loaded state by the appended event for the reply (the view holds the same by then).
+
+        `decide` may be a coroutine when the decision needs more facts from the view (the
+        members' addresses); `before_append` runs after a decision and before its event is
+        stored (claiming a new slug). Only a lost race loads and decides a second time.
+        """
+        decided: list[tuple[ActorState, Event | None]] = []
 
         async def decision() -> Decision | None:
             state = await views.load_actor(self.db, actor_id)
@@ -87,10 +110,23 @@ class DirectoryService(ServiceRuntime):
             if must_see:
                 domain.require_visible(state, principal)
             event = decide(state)
-            return Decision(api.AGGREGATE_ACTOR, actor_id, event, state.version) if event else None
+            if inspect.isawaitable(event):
+                event = await event
+            decided[:] = [(state, event)]
+            if event is None:
+                return None
+            if before_append is not None:
+                await before_append(state, event)
+            return Decision(api.AGGREGATE_ACTOR, actor_id, event, state.version)
 
         assert self.commands is not None
-        return await self.commands.run(decision, by=principal.account_id)
+        appended = await self.commands.run(decision, by=principal.account_id)
+        state, event = decided[0]
+        if appended is None or event is None:
+            return Changed(state, changed=False, before=state)
+        after = domain.evolve(state, event, version=appended.seq, at=appended.envelope.occurred_at,
+                              by=appended.envelope.by)
+        return Changed(after, changed=True, before=state)
 
     async def _state(self, actor_id: str) -> ActorState:
         state = await views.load_actor(self.db, actor_id)
@@ -105,11 +141,11 @@ class DirectoryService(ServiceRuntime):
             keys |= replies.region_keys(state)
             members |= set(state.members)
         refs = await views.region_refs(self.db, keys)
-        names = {a.id: a.display_name for a in (await reactions.by_ids(self.db, members)).values()}
+        names = {a.id: a.display_name for a in (await views.accounts_by_ids(self.db, members)).values()}
         return [replies.actor(s, viewer=viewer, regions=refs, names=names) for s in states]
 
-    async def _reply(self, actor_id: str, viewer: Principal | None) -> api.Actor:
-        return (await self._replies([await self._state(actor_id)], viewer))[0]
+    async def _reply(self, state: ActorState, viewer: Principal | None) -> api.Actor:
+        return (await self._replies([state], viewer))[0]
 
     async def _known(self, *lists: Collection[str] | None) -> set[str]:
         return await views.known_regions(self.db, [k for keys in lists if keys for k in keys])
@@ -259,7 +295,7 @@ class DirectoryService(ServiceRuntime):
         offset = search.position(req.after)
         rows = await views.history(self.db, req.actor_id, offset=offset, limit=req.first + 1)
         page, more = rows[: req.first], len(rows) > req.first
-        names = await reactions.by_ids(self.db, [r["by"] for r in page if r["by"]])
+        names = await views.accounts_by_ids(self.db, [r["by"] for r in page if r["by"]])
         entries = [
             api.HistoryEntry(
                 version=r["seq"], type=r["type"], occurred_at=r["occurred_at"], by=r["by"],
@@ -296,61 +332,72 @@ class DirectoryService(ServiceRuntime):
         actor_id = new_id()
         known = await self._known(req.regions)
         base = req.slug or domain.slugify(req.name)
-        # Check everything before claiming a slug: bad input must leave no trace.
-        domain.decide_create(req, actor_id=actor_id, owner=principal, slug=base, known_regions=known)
+        # Decide before claiming a slug: bad input must leave no trace.
+        event = domain.decide_create(req, actor_id=actor_id, owner=principal, slug=base, known_regions=known)
         slug = await self._claim_slug(base, actor_id, explicit=req.slug is not None)
-        event = domain.decide_create(req, actor_id=actor_id, owner=principal, slug=slug, known_regions=known)
+        event = domain.with_slug(event, slug)
 
         async def decision() -> Decision:
             return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
 
         assert self.commands is not None
         try:
-            await self.commands.run(decision, by=principal.account_id)
+            appended = await self.commands.run(decision, by=principal.account_id)
         except BaseException:
             await self.slugs.release(slug, actor_id)
             raise
-        return await self._reply(actor_id, principal)
+        assert appended is not None
+        state = domain.evolve(None, event, version=appended.seq, at=appended.envelope.occurred_at,
+                              by=principal.account_id)
+        return await self._reply(state, principal)
 
     async def update_actor(self, req: api.UpdateActor, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        state = await self._state(req.actor_id)
-        domain.require_visible(state, principal)
-        known = await self._known(req.regions, replies.region_keys(state))
-        old_slug = state.profile.slug
-        new_slug = req.slug if "slug" in req.model_fields_set and req.slug and req.slug != old_slug else None
-        if new_slug:
-            # Only a permitted, valid change may claim the new slug.
-            domain.decide_update(state, req, principal, known)
-            await self._claim_slug(new_slug, req.actor_id, explicit=True)
+        requested = await self._known(req.regions)
+        claimed: list[str] = []
+
+        async def claim_new_slug(state: ActorState, event: Event) -> None:
+            # Only a permitted, valid change (the decision was made) may claim the new slug.
+            assert isinstance(event, api.ActorUpdated)
+            if event.profile.slug != state.profile.slug and event.profile.slug not in claimed:
+                await self._claim_slug(event.profile.slug, req.actor_id, explicit=True)
+                claimed.append(event.profile.slug)
+
+        def decide(state: ActorState) -> Event | None:
+            # Regions the actor names already count as known: a renamed file never drops a key.
+            return domain.decide_update(state, req, principal, requested | replies.region_keys(state))
+
         try:
-            await self._change(req.actor_id, principal, lambda s: domain.decide_update(s, req, principal, known))
+            outcome = await self._change(req.actor_id, principal, decide, before_append=claim_new_slug)
         except BaseException:
-            if new_slug:
-                await self.slugs.release(new_slug, req.actor_id)
+            for slug in claimed:
+                await self.slugs.release(slug, req.actor_id)
             raise
-        if new_slug:
-            await self.slugs.release(old_slug, req.actor_id)
-        return await self._reply(req.actor_id, principal)
+        now_slug = outcome.state.profile.slug
+        # The old slug once renamed, and any claimed in a lost race but not kept, go back.
+        for slug in {*claimed, outcome.before.profile.slug} - {now_slug}:
+            await self.slugs.release(slug, req.actor_id)
+        return await self._reply(outcome.state, principal)
 
     async def approve_actor(self, req: api.ApproveActor, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
         principal.require_admin()
-        if await self._change(req.actor_id, principal, lambda s: domain.decide_approve(s, principal)):
-            await self._mail_decision(req.actor_id, approved=True)
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal, lambda s: domain.decide_approve(s, principal))
+        if outcome.changed:
+            await self._mail_decision(outcome.state, approved=True)
+        return await self._reply(outcome.state, principal)
 
     async def reject_actor(self, req: api.RejectActor, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
         principal.require_admin()
-        if await self._change(req.actor_id, principal, lambda s: domain.decide_reject(s, principal, req.reason)):
-            await self._mail_decision(req.actor_id, approved=False)
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal, lambda s: domain.decide_reject(s, principal, req.reason))
+        if outcome.changed:
+            await self._mail_decision(outcome.state, approved=False)
+        return await self._reply(outcome.state, principal)
 
-    async def _mail_decision(self, actor_id: str, *, approved: bool) -> None:
+    async def _mail_decision(self, state: ActorState, *, approved: bool) -> None:
         # Sent after the event is stored: a crash in between loses a notice, never a decision.
-        state = await self._state(actor_id)
-        owners = await reactions.by_ids(self.db, state.owners)
+        owners = await views.accounts_by_ids(self.db, state.owners)
         assert self.js is not None
         for owner in owners.values():
             await enqueue(self.js, mails.decision(
@@ -365,43 +412,44 @@ class DirectoryService(ServiceRuntime):
         principal = ctx.principal()
         known = await self._known(req.regions)
         offering_id = new_id()
-        await self._change(req.actor_id, principal, lambda s: domain.decide_add_offering(
+        outcome = await self._change(req.actor_id, principal, lambda s: domain.decide_add_offering(
             s, req, principal, offering_id=offering_id, known_regions=known))
-        reply = await self._reply(req.actor_id, principal)
+        reply = await self._reply(outcome.state, principal)
         return reply.model_copy(update={"added_id": offering_id})
 
     async def update_offering(self, req: api.UpdateOffering, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
+        requested = await self._known(req.regions)
         # Regions stored before count as known: a renamed file never drops a key.
-        known = await self._known(req.regions, replies.region_keys(await self._state(req.actor_id)))
-        await self._change(req.actor_id, principal,
-                           lambda s: domain.decide_update_offering(s, req, principal, known))
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal, lambda s: domain.decide_update_offering(
+            s, req, principal, requested | replies.region_keys(s)))
+        return await self._reply(outcome.state, principal)
 
     async def remove_offering(self, req: api.RemoveOffering, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        await self._change(req.actor_id, principal, lambda s: domain.decide_remove_offering(s, req, principal))
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal,
+                                     lambda s: domain.decide_remove_offering(s, req, principal))
+        return await self._reply(outcome.state, principal)
 
     async def add_contact_person(self, req: api.AddContactPerson, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
         person_id = new_id()
-        await self._change(req.actor_id, principal, lambda s: domain.decide_add_contact_person(
+        outcome = await self._change(req.actor_id, principal, lambda s: domain.decide_add_contact_person(
             s, req, principal, contact_person_id=person_id))
-        reply = await self._reply(req.actor_id, principal)
+        reply = await self._reply(outcome.state, principal)
         return reply.model_copy(update={"added_id": person_id})
 
     async def update_contact_person(self, req: api.UpdateContactPerson, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        await self._change(req.actor_id, principal,
-                           lambda s: domain.decide_update_contact_person(s, req, principal))
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal,
+                                     lambda s: domain.decide_update_contact_person(s, req, principal))
+        return await self._reply(outcome.state, principal)
 
     async def remove_contact_person(self, req: api.RemoveContactPerson, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        await self._change(req.actor_id, principal,
-                           lambda s: domain.decide_remove_contact_person(s, req, principal))
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal,
+                                     lambda s: domain.decide_remove_contact_person(s, req, principal))
+        return await self._reply(outcome.state, principal)
 
     # ---- members ---------------------------------------------------------------------
 
@@ -410,18 +458,17 @@ class DirectoryService(ServiceRuntime):
         token = secrets.token_urlsafe(32)
         invitation_id = new_id()
         now = self.clock.now()
-        member_emails = await reactions.emails_of(self.db, (await self._state(req.actor_id)).members)
 
-        def decide(state: ActorState) -> Event:
+        async def decide(state: ActorState) -> Event:
+            member_emails = await views.emails_of(self.db, state.members)
             return domain.decide_invite(state, principal, email=req.email, role=req.role,
                                         invitation_id=invitation_id, token_hash=token_hash(token), now=now,
                                         member_emails=member_emails)
 
-        await self._change(req.actor_id, principal, decide)
-        state = await self._state(req.actor_id)
+        state = (await self._change(req.actor_id, principal, decide)).state
         invitation = state.invitations[domain.email_key(req.email)]
-        invitee = await reactions.by_email(self.db, invitation.email)
-        inviter = (await reactions.by_ids(self.db, [principal.account_id])).get(principal.account_id)
+        invitee = await views.account_by_email(self.db, invitation.email)
+        inviter = (await views.accounts_by_ids(self.db, [principal.account_id])).get(principal.account_id)
         assert self.js is not None
         await enqueue(self.js, mails.invitation(
             to=invitation.email, locale=invitee.locale if invitee else req.locale,
@@ -442,9 +489,9 @@ class DirectoryService(ServiceRuntime):
                           "token")
         now = self.clock.now()
         # The invitee is no member yet, so may not see a pending actor: the token is the permission.
-        await self._change(actor_id, principal, lambda s: domain.decide_accept(s, principal, token_hash=hashed,
-                                                                                now=now), must_see=False)
-        return await self._reply(actor_id, principal)
+        outcome = await self._change(actor_id, principal, lambda s: domain.decide_accept(
+            s, principal, token_hash=hashed, now=now), must_see=False)
+        return await self._reply(outcome.state, principal)
 
     async def describe_invitation(self, req: api.DescribeInvitation,
                                   ctx: RequestContext) -> api.InvitationSummary:
@@ -460,15 +507,15 @@ class DirectoryService(ServiceRuntime):
 
     async def change_member_role(self, req: api.ChangeMemberRole, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        await self._change(req.actor_id, principal, lambda s: domain.decide_change_role(
+        outcome = await self._change(req.actor_id, principal, lambda s: domain.decide_change_role(
             s, principal, account_id=req.account_id, role=req.role))
-        return await self._reply(req.actor_id, principal)
+        return await self._reply(outcome.state, principal)
 
     async def remove_member(self, req: api.RemoveMember, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        await self._change(req.actor_id, principal,
-                           lambda s: domain.decide_remove_member(s, principal, account_id=req.account_id))
-        return await self._reply(req.actor_id, principal)
+        outcome = await self._change(req.actor_id, principal,
+                                     lambda s: domain.decide_remove_member(s, principal, account_id=req.account_id))
+        return await self._reply(outcome.state, principal)
 
     async def leave_actor(self, req: api.LeaveActor, ctx: RequestContext) -> Accepted:
         principal = ctx.principal()

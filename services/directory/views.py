@@ -497,3 +497,71 @@ async def list_regions(db: aiosqlite.Connection, *, parent: str | None, level: s
         clauses.append("instr(r.folded, ?) > 0")
         params.append(word)
     return await _region_rows(db, " AND ".join(clauses) or "1", params)
+
+
+# ---- the directory's copy of accounts (projected from IDENTITY by reactions.py) -------
+
+ACCOUNTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS accounts (
+    id           TEXT PRIMARY KEY,
+    email        TEXT NOT NULL,
+    display_name TEXT NOT NULL,
+    locale       TEXT NOT NULL,
+    last_event   TEXT NOT NULL       -- id of the last event applied: applying is idempotent
+);
+CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email);
+"""
+
+
+@dataclass(frozen=True)
+class Account:
+    id: str
+    email: str
+    display_name: str
+    locale: str
+
+
+async def account_event_applied(db: aiosqlite.Connection, account_id: str, event_id: str) -> bool:
+    async with db.execute("SELECT last_event FROM accounts WHERE id = ?", (account_id,)) as cur:
+        row = await cur.fetchone()
+    return row is not None and row[0] == event_id
+
+
+async def put_account(db: aiosqlite.Connection, account: Account, event_id: str) -> None:
+    await db.execute(
+        "INSERT INTO accounts VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+        "email = excluded.email, display_name = excluded.display_name, "
+        "locale = excluded.locale, last_event = excluded.last_event",
+        (account.id, account.email, account.display_name, account.locale, event_id),
+    )
+
+
+async def set_account_email(db: aiosqlite.Connection, account_id: str, email: str, event_id: str) -> None:
+    await db.execute("UPDATE accounts SET email = ?, last_event = ? WHERE id = ?", (email, event_id, account_id))
+
+
+async def set_account_profile(db: aiosqlite.Connection, account_id: str, display_name: str, locale: str,
+                              event_id: str) -> None:
+    await db.execute("UPDATE accounts SET display_name = ?, locale = ?, last_event = ? WHERE id = ?",
+                     (display_name, locale, event_id, account_id))
+
+
+async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Account]:
+    ids = list(dict.fromkeys(ids))
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    async with db.execute(f"SELECT id, email, display_name, locale FROM accounts WHERE id IN ({marks})",
+                          ids) as cur:
+        return {r[0]: Account(*r) for r in await cur.fetchall()}
+
+
+async def emails_of(db: aiosqlite.Connection, ids: Iterable[str]) -> set[str]:
+    return {a.email for a in (await accounts_by_ids(db, ids)).values()}
+
+
+async def account_by_email(db: aiosqlite.Connection, email: str) -> Account | None:
+    async with db.execute("SELECT id, email, display_name, locale FROM accounts WHERE email = ?",
+                          (email.casefold(),)) as cur:
+        row = await cur.fetchone()
+    return Account(*row) if row else None

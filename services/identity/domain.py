@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from zxcvbn import zxcvbn
 
+from proto.envelope import Event
 from proto.errors import Forbidden, Invalid, Unauthenticated
 from proto.identity import (
     AccountRegistered,
@@ -235,3 +236,62 @@ def decide_set_role(state: AccountState, *, role: Role, by_account_id: str) -> R
     if state.role == role:
         return None
     return RoleChanged(role=role)
+
+
+# ---- evolving ------------------------------------------------------------------------
+
+def _end_sessions(state: AccountState, keep: str | None = None) -> dict[str, Session]:
+    return {sid: s if sid == keep else replace(s, ended=True) for sid, s in state.sessions.items()}
+
+
+def _live(sessions: dict[str, Session], at: datetime) -> dict[str, Session]:
+    """Ended and expired sessions decide nothing any more (an unknown session is refused
+    as an ended one is), so the state keeps only the live ones."""
+    return {sid: s for sid, s in sessions.items() if not s.ended and s.expires_at > at}
+
+
+def evolve(state: AccountState | None, event: Event, *, version: int, at: datetime) -> AccountState:
+    """The account after `event` (stream sequence `version`, appended at `at`)."""
+    if isinstance(event, AccountRegistered):
+        return AccountState(
+            id=event.account_id, username=event.username, email=email_key(event.email),
+            display_name=event.display_name, locale=event.locale, role=event.role,
+            password_hash=event.password_hash, email_confirmed=False, pending_email=None,
+            confirm_hash=event.confirm_token_hash, confirm_expires=event.confirm_expires_at,
+            reset_hash=None, reset_expires=None, created_at=at, version=version,
+        )
+    if state is None:
+        raise ValueError(f"{event.TYPE} for an account that was never registered")
+    sessions = state.sessions
+    match event:
+        case ConfirmationIssued():
+            # A link for another address than the current one is an email change.
+            state = replace(state, pending_email=None if event.email == state.email else event.email,
+                            confirm_hash=event.token_hash, confirm_expires=event.expires_at)
+        case EmailConfirmed():
+            state = replace(state, email=event.email, email_confirmed=True, pending_email=None,
+                            confirm_hash=None, confirm_expires=None)
+        case PasswordResetIssued():
+            state = replace(state, reset_hash=event.token_hash, reset_expires=event.expires_at)
+        case PasswordReset():
+            # The link reached the account's mailbox: that confirms the address as well.
+            state = replace(state, password_hash=event.password_hash, reset_hash=None, reset_expires=None,
+                            email_confirmed=True)
+            sessions = _end_sessions(state)
+        case PasswordChanged():
+            state = replace(state, password_hash=event.password_hash, reset_hash=None, reset_expires=None)
+            sessions = _end_sessions(state, keep=event.kept_session_id)
+        case ProfileUpdated():
+            state = replace(state, display_name=event.display_name, locale=event.locale)
+        case RoleChanged():
+            state = replace(state, role=event.role)
+        case SessionStarted() | SessionRotated():
+            sessions = {**sessions, event.session_id: Session(event.session_id, event.token_hash,
+                                                              event.expires_at, ended=False)}
+        case SessionEnded():
+            sessions = {sid: replace(s, ended=True) if sid == event.session_id else s for sid, s in sessions.items()}
+        case AllSessionsEnded():
+            sessions = _end_sessions(state)
+        case _:
+            raise ValueError(f"no rule for {event.TYPE}")
+    return replace(state, sessions=_live(sessions, at), version=version)

@@ -90,15 +90,15 @@ class KeyRing:
         now = self._clock.now()
         try:
             entry = await self._private.get(CURRENT)
-            pointer = json.loads(entry.value)
+            pointer = json.loads(entry.value or b"null")
         except nats.js.errors.KeyNotFoundError:
             entry, pointer = None, None
         if pointer is None or now - datetime.fromisoformat(pointer["created_at"]) >= ROTATION:
-            await self._rotate(entry.revision if entry else 0, now)
+            await self._rotate(entry.revision or 0 if entry else 0, now)
             return await self.refresh()
         if self._current is None or self._current.kid != pointer["kid"]:
             stored = await self._private.get(f"key.{pointer['kid']}")
-            pem = self._fernet.decrypt(stored.value)
+            pem = self._fernet.decrypt(stored.value or b"")
             private = serialization.load_pem_private_key(pem, password=None)
             assert isinstance(private, Ed25519PrivateKey)
             self._current = SigningKey(pointer["kid"], private, datetime.fromisoformat(pointer["created_at"]))
@@ -138,7 +138,7 @@ class KeyRing:
         published = []
         for kid in kids:
             entry = await self._public.get(kid)
-            published.append((datetime.fromisoformat(json.loads(entry.value)["created_at"]), kid))
+            published.append((datetime.fromisoformat(json.loads(entry.value or b"{}")["created_at"]), kid))
         published.sort()
         # A key was replaced when the next newer key was created.
         for (created, kid), (replaced_at, _) in zip(published, published[1:]):

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import aiosqlite
 
 from proto import identity as api
 from proto import subjects
@@ -45,6 +48,14 @@ SENT = {
     "en": "We have sent you an email. If it does not arrive within a few minutes, please look in your "
           "spam folder too.",
 }
+
+
+@dataclass(frozen=True)
+class Changed:
+    """An account after a command, and the event stored (None: nothing to change)."""
+
+    state: AccountState
+    event: Event | None
 
 
 def sent(locale: str | None) -> Accepted:
@@ -109,34 +120,41 @@ class IdentityService(ServiceRuntime):
     # ---- helpers ---------------------------------------------------------------------
 
     @property
-    def db(self):
+    def db(self) -> aiosqlite.Connection:
         assert self.projector is not None and self.projector.reader is not None
         return self.projector.reader
 
     async def _change(
-        self, account_id: str, decide: Callable[[AccountState], Event | None], by: str | None
-    ) -> Event | None:
-        """Run one command on an account; return the event appended (None: nothing changed)."""
-        appended: list[Event] = []
+        self, account_id: str, decide: Callable[[AccountState], Event | None], by: str | None,
+        loaded: AccountState | None = None,
+    ) -> Changed:
+        """Run one command on an account: load it once, decide once, append, and evolve the
+        loaded state by the stored event (the view holds the same once this returns).
+
+        `loaded`: the account as the handler already found it (by a link's hash, by
+        identifier); decided on as it is, and read again only after a lost race."""
+        decided: list[tuple[AccountState, Event | None]] = []
 
         async def decision() -> Decision | None:
-            state = await views.by_id(self.db, account_id)
+            state = loaded if loaded is not None and not decided else await views.by_id(self.db, account_id)
             if state is None:
                 raise NotFound("there is no such account")
             event = decide(state)
-            appended[:] = [event] if event else []
+            decided[:] = [(state, event)]
             return Decision("account", account_id, event, state.version) if event else None
 
         assert self.commands is not None
-        await self.commands.run(decision, by=by)
-        return appended[0] if appended else None
+        appended = await self.commands.run(decision, by=by)
+        state, event = decided[0]
+        if appended is None or event is None:
+            return Changed(state, None)
+        return Changed(domain.evolve(state, event, version=appended.seq, at=appended.envelope.occurred_at), event)
 
-    async def _push_live(self, account_id: str) -> None:
+    async def _push_live(self, state: AccountState) -> None:
         """Tell the account's open apps (gateway subscriptions) what it looks like now."""
-        state = await views.by_id(self.db, account_id)
-        if state is not None and self.nc is not None:
+        if self.nc is not None:
             view = api.AccountView(account=account_reply(state))
-            await self.nc.publish(subjects.live_account(account_id), view.model_dump_json().encode())
+            await self.nc.publish(subjects.live_account(state.id), view.model_dump_json().encode())
 
     async def _mail(self, kind: str, *, to: str, locale: str, path: str | None = None,
                     token: str | None = None, **values: str) -> None:
@@ -148,7 +166,7 @@ class IdentityService(ServiceRuntime):
         await enqueue(self.js, mails.render(kind, to=to, locale=locale, action_url=url, **values))
 
     def _session_reply(self, state: AccountState, session_id: str, refresh_secret: str,
-                       refresh_expires) -> api.Session:
+                       refresh_expires: datetime) -> api.Session:
         now = self.clock.now()
         expires = now + domain.ACCESS_TOKEN_VALIDITY
         access = self.keys.sign({
@@ -229,7 +247,7 @@ class IdentityService(ServiceRuntime):
             return sent(None)
         token = new_secret()
         await self._change(state.id, lambda s: domain.decide_issue_confirmation(
-            s, email=s.email, token_hash=digest(token), now=now), by=None)
+            s, email=s.email, token_hash=digest(token), now=now), by=None, loaded=state)
         await self._mail("confirm-email", to=state.email, locale=state.locale, path="/confirm", token=token,
                          name=state.display_name, email=state.email)
         return sent(state.locale)
@@ -247,15 +265,15 @@ class IdentityService(ServiceRuntime):
             if not await self._claim_email(new_email, state.id):
                 raise Conflict("this address already belongs to another account", "token")
         try:
-            await self._change(state.id, lambda s: domain.decide_confirm_email(s, token_hash=token_hash, now=now),
-                               by=state.id)
+            confirmed = await self._change(state.id, lambda s: domain.decide_confirm_email(
+                s, token_hash=token_hash, now=now), by=state.id, loaded=state)
         except Exception:
             if new_email:
                 await self.emails.release(key_of(new_email), state.id)
             raise
         if new_email:
             await self.emails.release(key_of(old_email), state.id)
-        await self._push_live(state.id)
+        await self._push_live(confirmed.state)
         log.info("identity.email_confirmed", account_id=state.id)
         return Accepted(message="E-Mail-Adresse bestätigt." if state.locale != "en" else "Email address confirmed.")
 
@@ -274,13 +292,11 @@ class IdentityService(ServiceRuntime):
             raise Unauthenticated(WRONG_CREDENTIALS)
         await self.throttle.succeeded(throttle_key)
         session_id, secret = new_id(), new_secret()
-        event = await self._change(state.id, lambda s: domain.decide_sign_in(
-            s, session_id=session_id, token_hash=digest(secret), now=now), by=state.id)
-        assert isinstance(event, api.SessionStarted)
-        fresh = await views.by_id(self.db, state.id)
-        assert fresh is not None
+        signed_in = await self._change(state.id, lambda s: domain.decide_sign_in(
+            s, session_id=session_id, token_hash=digest(secret), now=now), by=state.id, loaded=state)
+        assert isinstance(signed_in.event, api.SessionStarted)
         log.info("identity.signed_in", account_id=state.id, session_id=session_id)
-        return self._session_reply(fresh, session_id, secret, event.expires_at)
+        return self._session_reply(signed_in.state, session_id, secret, signed_in.event.expires_at)
 
     async def refresh_session(self, req: api.RefreshSession, ctx: RequestContext) -> api.Session:
         now = self.clock.now()
@@ -290,16 +306,14 @@ class IdentityService(ServiceRuntime):
             raise Unauthenticated("this session has ended; sign in again", "refreshToken")
         session_id, presented = parts
         secret = new_secret()
-        event = await self._change(state.id, lambda s: domain.decide_refresh(
+        refreshed = await self._change(state.id, lambda s: domain.decide_refresh(
             s, session_id=session_id, presented_hash=digest(presented), new_hash=digest(secret), now=now),
-            by=state.id)
-        if isinstance(event, api.SessionEnded):
+            by=state.id, loaded=state)
+        if isinstance(refreshed.event, api.SessionEnded):
             log.warning("identity.refresh_token_reused", account_id=state.id, session_id=session_id)
             raise Unauthenticated("this session has ended; sign in again", "refreshToken")
-        assert isinstance(event, api.SessionRotated)
-        fresh = await views.by_id(self.db, state.id)
-        assert fresh is not None
-        return self._session_reply(fresh, session_id, secret, event.expires_at)
+        assert isinstance(refreshed.event, api.SessionRotated)
+        return self._session_reply(refreshed.state, session_id, secret, refreshed.event.expires_at)
 
     async def sign_out(self, req: api.SignOut, ctx: RequestContext) -> Accepted:
         now = self.clock.now()
@@ -307,7 +321,7 @@ class IdentityService(ServiceRuntime):
         state = await views.by_session(self.db, parts[0]) if parts else None
         if parts and state:
             await self._change(state.id, lambda s: domain.decide_sign_out(
-                s, session_id=parts[0], presented_hash=digest(parts[1]), now=now), by=state.id)
+                s, session_id=parts[0], presented_hash=digest(parts[1]), now=now), by=state.id, loaded=state)
         return Accepted()
 
     async def sign_out_everywhere(self, req: api.SignOutEverywhere, ctx: RequestContext) -> Accepted:
@@ -326,7 +340,7 @@ class IdentityService(ServiceRuntime):
             return sent(None)
         token = new_secret()
         await self._change(state.id, lambda s: domain.decide_request_reset(s, token_hash=digest(token), now=now),
-                           by=None)
+                           by=None, loaded=state)
         await self._mail("password-reset", to=state.email, locale=state.locale, path="/reset", token=token,
                          name=state.display_name)
         return sent(state.locale)
@@ -342,10 +356,10 @@ class IdentityService(ServiceRuntime):
         domain.check_password(req.new_password, field_name="newPassword", username=state.username,
                               email=state.email, other_inputs=(state.display_name,))
         password_hash = await hash_password(req.new_password)
-        await self._change(state.id, lambda s: domain.decide_reset_password(
-            s, token_hash=token_hash, password_hash=password_hash, now=now), by=state.id)
+        reset = await self._change(state.id, lambda s: domain.decide_reset_password(
+            s, token_hash=token_hash, password_hash=password_hash, now=now), by=state.id, loaded=state)
         await self._mail("password-changed", to=state.email, locale=state.locale, name=state.display_name)
-        await self._push_live(state.id)
+        await self._push_live(reset.state)
         log.info("identity.password_reset", account_id=state.id)
         return Accepted(message="Passwort geändert. Sie können sich jetzt anmelden." if state.locale != "en"
                         else "Password changed. You can sign in now.")
@@ -364,7 +378,7 @@ class IdentityService(ServiceRuntime):
                               email=state.email, other_inputs=(state.display_name,))
         password_hash = await hash_password(req.new_password)
         await self._change(state.id, lambda s: domain.decide_change_password(
-            s, password_hash=password_hash, kept_session_id=principal.session_id), by=state.id)
+            s, password_hash=password_hash, kept_session_id=principal.session_id), by=state.id, loaded=state)
         await self._mail("password-changed", to=state.email, locale=state.locale, name=state.display_name)
         return Accepted()
 
@@ -389,22 +403,20 @@ class IdentityService(ServiceRuntime):
             await self._mail("email-in-use", to=new_email, locale=state.locale)
             return sent(state.locale)
         token = new_secret()
-        await self._change(state.id, lambda s: domain.decide_issue_confirmation(
-            s, email=new_email, token_hash=digest(token), now=now), by=state.id)
+        issued = await self._change(state.id, lambda s: domain.decide_issue_confirmation(
+            s, email=new_email, token_hash=digest(token), now=now), by=state.id, loaded=state)
         await self._mail("confirm-new-email", to=new_email, locale=state.locale, path="/confirm", token=token,
                          name=state.display_name, email=new_email)
         await self._mail("email-change-notice", to=state.email, locale=state.locale, name=state.display_name)
-        await self._push_live(state.id)
+        await self._push_live(issued.state)
         return sent(state.locale)
 
     async def update_profile(self, req: api.UpdateProfile, ctx: RequestContext) -> api.Account:
         principal = ctx.principal()
-        await self._change(principal.account_id, lambda s: domain.decide_update_profile(
+        updated = await self._change(principal.account_id, lambda s: domain.decide_update_profile(
             s, display_name=req.display_name, locale=req.locale), by=principal.account_id)
-        await self._push_live(principal.account_id)
-        state = await views.by_id(self.db, principal.account_id)
-        assert state is not None
-        return account_reply(state)
+        await self._push_live(updated.state)
+        return account_reply(updated.state)
 
     async def viewer(self, req: api.GetViewer, ctx: RequestContext) -> api.ViewerReply:
         principal = ctx.optional_principal()
@@ -462,9 +474,7 @@ class IdentityService(ServiceRuntime):
     async def set_role(self, req: api.SetRole, ctx: RequestContext) -> api.Account:
         principal = ctx.principal()
         principal.require_admin()
-        await self._change(req.account_id, lambda s: domain.decide_set_role(
+        changed = await self._change(req.account_id, lambda s: domain.decide_set_role(
             s, role=req.role, by_account_id=principal.account_id), by=principal.account_id)
-        await self._push_live(req.account_id)
-        state = await views.by_id(self.db, req.account_id)
-        assert state is not None
-        return account_reply(state)
+        await self._push_live(changed.state)
+        return account_reply(changed.state)

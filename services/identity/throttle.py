@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from datetime import datetime, timedelta
 
 import nats.js.errors
@@ -69,7 +71,7 @@ class _Counters:
             return {}, entry.revision or 0
         return json.loads(entry.value), entry.revision or 0
 
-    async def change(self, key: str, mutate) -> dict:
+    async def change(self, key: str, mutate: Callable[[dict[str, Any]], dict[str, Any]]) -> dict[str, Any]:
         """Apply `mutate(record) -> record` atomically, retrying on concurrent writers."""
         for _ in range(10):
             record, revision = await self.read(key)

@@ -1,4 +1,6 @@
-"""Identity's SQLite view: accounts and sessions, projected from `identity.events.account.*`."""
+"""Identity's SQLite view: accounts and their live sessions, projected from
+`identity.events.account.*` by `domain.evolve`, with columns for the lookups sign-in and
+mail links need (username, address, link hashes)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,9 @@ from datetime import datetime
 
 import aiosqlite
 
-from proto import identity as ev
+from proto import subjects
 from proto.envelope import Envelope
+from services.identity import domain
 from services.identity.domain import AccountState, Session, email_key, username_key
 
 SCHEMA = """
@@ -53,74 +56,37 @@ def _dt(value: str | None) -> datetime | None:
 
 
 class IdentityView:
+    """What an event means is `domain.evolve`'s to say; this only stores its result."""
+
     SCHEMA = SCHEMA
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
-        account_id = subject.rsplit(".", 1)[1]
-        event = envelope.event()
+        before = await by_id(db, subjects.aggregate_id(subject))
+        after = domain.evolve(before, envelope.event(), version=seq, at=envelope.occurred_at)
+        await _write(db, after)
 
-        async def update(sql: str = "", *args: object) -> None:
-            # Every event moves the account's version: commands expect the latest sequence.
-            columns = f"{sql}, version = ?" if sql else "version = ?"
-            await db.execute(f"UPDATE accounts SET {columns} WHERE id = ?", (*args, seq, account_id))
 
-        match event:
-            case ev.AccountRegistered():
-                await db.execute(
-                    "INSERT OR REPLACE INTO accounts (id, username, username_key, email, display_name, locale,"
-                    " role, password_hash, email_confirmed, confirm_hash, confirm_expires, created_at, version)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)",
-                    (event.account_id, event.username, username_key(event.username), email_key(event.email),
-                     event.display_name, event.locale, event.role, event.password_hash,
-                     event.confirm_token_hash, _iso(event.confirm_expires_at),
-                     envelope.occurred_at.isoformat(), seq),
-                )
-            case ev.ConfirmationIssued():
-                # A link for another address than the current one is an email change.
-                await db.execute(
-                    "UPDATE accounts SET pending_email = CASE WHEN email = ? THEN NULL ELSE ? END,"
-                    " confirm_hash = ?, confirm_expires = ?, version = ? WHERE id = ?",
-                    (event.email, event.email, event.token_hash, _iso(event.expires_at), seq, account_id),
-                )
-            case ev.EmailConfirmed():
-                await update("email = ?, email_confirmed = 1, pending_email = NULL, confirm_hash = NULL,"
-                             " confirm_expires = NULL", event.email)
-            case ev.PasswordResetIssued():
-                await update("reset_hash = ?, reset_expires = ?", event.token_hash, _iso(event.expires_at))
-            case ev.PasswordReset():
-                # The link reached the account's mailbox: that confirms the address as well.
-                await update("password_hash = ?, reset_hash = NULL, reset_expires = NULL, email_confirmed = 1",
-                             event.password_hash)
-                await db.execute("UPDATE sessions SET ended = 1 WHERE account_id = ?", (account_id,))
-            case ev.PasswordChanged():
-                await update("password_hash = ?, reset_hash = NULL, reset_expires = NULL", event.password_hash)
-                await db.execute(
-                    "UPDATE sessions SET ended = 1 WHERE account_id = ? AND id IS NOT ?",
-                    (account_id, event.kept_session_id),
-                )
-            case ev.ProfileUpdated():
-                await update("display_name = ?, locale = ?", event.display_name, event.locale)
-            case ev.RoleChanged():
-                await update("role = ?", event.role)
-            case ev.SessionStarted():
-                await db.execute(
-                    "INSERT OR REPLACE INTO sessions (id, account_id, token_hash, expires_at, ended)"
-                    " VALUES (?, ?, ?, ?, 0)",
-                    (event.session_id, account_id, event.token_hash, _iso(event.expires_at)),
-                )
-                await update()
-            case ev.SessionRotated():
-                await db.execute(
-                    "UPDATE sessions SET token_hash = ?, expires_at = ? WHERE id = ?",
-                    (event.token_hash, _iso(event.expires_at), event.session_id),
-                )
-                await update()
-            case ev.SessionEnded():
-                await db.execute("UPDATE sessions SET ended = 1 WHERE id = ?", (event.session_id,))
-                await update()
-            case ev.AllSessionsEnded():
-                await db.execute("UPDATE sessions SET ended = 1 WHERE account_id = ?", (account_id,))
-                await update()
+async def _write(db: aiosqlite.Connection, state: AccountState) -> None:
+    await db.execute(
+        "INSERT INTO accounts (id, username, username_key, email, display_name, locale, role, password_hash,"
+        " email_confirmed, pending_email, confirm_hash, confirm_expires, reset_hash, reset_expires, created_at,"
+        " version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET"
+        " username = excluded.username, username_key = excluded.username_key, email = excluded.email,"
+        " display_name = excluded.display_name, locale = excluded.locale, role = excluded.role,"
+        " password_hash = excluded.password_hash, email_confirmed = excluded.email_confirmed,"
+        " pending_email = excluded.pending_email, confirm_hash = excluded.confirm_hash,"
+        " confirm_expires = excluded.confirm_expires, reset_hash = excluded.reset_hash,"
+        " reset_expires = excluded.reset_expires, version = excluded.version",
+        (state.id, state.username, username_key(state.username), state.email, state.display_name, state.locale,
+         state.role, state.password_hash, int(state.email_confirmed), state.pending_email, state.confirm_hash,
+         _iso(state.confirm_expires), state.reset_hash, _iso(state.reset_expires), state.created_at.isoformat(),
+         state.version),
+    )
+    await db.execute("DELETE FROM sessions WHERE account_id = ?", (state.id,))
+    await db.executemany(
+        "INSERT INTO sessions (id, account_id, token_hash, expires_at, ended) VALUES (?, ?, ?, ?, ?)",
+        [(s.id, state.id, s.token_hash, s.expires_at.isoformat(), int(s.ended)) for s in state.sessions.values()],
+    )
 
 
 # ---- queries -------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from proto.envelope import Event
+from proto.envelope import Envelope, Event
 from proto.errors import Conflict, Unavailable
 from services.kernel.eventstore import EventStore, WrongLastSequence
 from services.kernel.projector import Projector
@@ -25,13 +25,22 @@ class Decision:
     expected: int  # stream sequence of the aggregate's last event in the view; 0 if new
 
 
+@dataclass(frozen=True)
+class Appended:
+    """What a command stored: the event's stream sequence and its envelope (time, author),
+    so the caller can evolve the state it decided on instead of reading it back."""
+
+    seq: int
+    envelope: Envelope
+
+
 class CommandRunner:
     def __init__(self, store: EventStore, projector: Projector):
         self.store = store
         self.projector = projector
 
-    async def run(self, decide: Callable[[], Awaitable[Decision | None]], by: str | None) -> int | None:
-        """Append the decided event and return its sequence once the view applied it.
+    async def run(self, decide: Callable[[], Awaitable[Decision | None]], by: str | None) -> Appended | None:
+        """Append the decided event and say what was stored, once the view applied it.
 
         `decide` returning None means "nothing to change" (an idempotent repeat).
         """
@@ -39,13 +48,10 @@ class CommandRunner:
             decision = await decide()
             if decision is None:
                 return None
+            envelope = self.store.envelope(decision.event, by)
             try:
-                seq = await self.store.append(
-                    decision.aggregate,
-                    decision.aggregate_id,
-                    decision.event,
-                    expected=decision.expected,
-                    by=by,
+                seq = await self.store.publish(
+                    decision.aggregate, decision.aggregate_id, envelope, expected=decision.expected
                 )
             except WrongLastSequence:
                 if attempt == 2:
@@ -64,5 +70,5 @@ class CommandRunner:
                 raise Unavailable(
                     "your change was saved but is not visible yet; reload in a moment"
                 ) from None
-            return seq
+            return Appended(seq, envelope)
         raise AssertionError("unreachable")

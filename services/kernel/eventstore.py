@@ -49,7 +49,10 @@ class EventStore:
         self, aggregate: str, aggregate_id: str, event: Event, *, expected: int, by: str | None
     ) -> int:
         """Append and return the stream sequence; raise WrongLastSequence on a lost race."""
-        envelope = self.envelope(event, by)
+        return await self.publish(aggregate, aggregate_id, self.envelope(event, by), expected=expected)
+
+    async def publish(self, aggregate: str, aggregate_id: str, envelope: Envelope, *, expected: int) -> int:
+        """Append a built envelope (its id is the message id); as `append`."""
         subject = subjects.aggregate_subject(self._service, aggregate, aggregate_id)
         payload = envelope.model_dump_json().encode()
         headers = {

@@ -7,11 +7,12 @@ import pytest
 from proto import directory as api
 from services.directory import sample as directory_sample
 from services.directory import views
-from services.directory.sample_actors import ACTORS
+from services.directory.sample import sample_actors
 from services.identity import sample as identity_sample
 from services.kernel.clock import Clock
 from tests.support.platform import platform_settings, running_platform
 
+ACTORS = sample_actors()
 ST_WENDEL = "10046117"
 
 

@@ -136,3 +136,76 @@ class TestThrottle:
     def test_a_client_address_gets_more_room_than_an_account(self):
         assert lock_after(19, ADDRESS) == timedelta()
         assert lock_after(20, ADDRESS) == timedelta(seconds=30)
+
+
+class TestEvolve:
+    """What each event means for the account: the view stores exactly this."""
+
+    def registered(self) -> AccountState:
+        from proto.identity import AccountRegistered
+
+        event = AccountRegistered(
+            account_id="01J0000000000000000000ACCT", username="Lena.K", email="Lena@Example.org",
+            display_name="Lena", locale="de", role="member", password_hash="h1",
+            confirm_token_hash="c1", confirm_expires_at=NOW + timedelta(hours=72),
+        )
+        return domain.evolve(None, event, version=1, at=NOW)
+
+    def test_registration_starts_unconfirmed_with_the_folded_address(self):
+        state = self.registered()
+        assert (state.email, state.email_confirmed, state.confirm_hash, state.version) == (
+            "lena@example.org", False, "c1", 1)
+        assert state.created_at == NOW
+
+    def test_a_link_for_another_address_is_a_pending_change_and_confirming_moves_the_address(self):
+        from proto.identity import ConfirmationIssued
+
+        state = domain.evolve(self.registered(), EmailConfirmed(email="lena@example.org"), version=2, at=NOW)
+        issued = ConfirmationIssued(email="new@example.org", token_hash="c2", expires_at=NOW + timedelta(hours=1))
+        state = domain.evolve(state, issued, version=3, at=NOW)
+        assert (state.email, state.pending_email, state.confirm_hash) == ("lena@example.org", "new@example.org", "c2")
+        state = domain.evolve(state, EmailConfirmed(email="new@example.org"), version=4, at=NOW)
+        assert (state.email, state.pending_email, state.confirm_hash, state.version) == (
+            "new@example.org", None, None, 4)
+
+    def test_sessions_start_rotate_and_end_and_ended_ones_are_dropped(self):
+        from proto.identity import AllSessionsEnded, PasswordChanged, SessionStarted
+
+        later = NOW + timedelta(days=30)
+        state = self.registered()
+        for n, sid in enumerate(("S1", "S2", "S3"), start=2):
+            state = domain.evolve(state, SessionStarted(session_id=sid, token_hash=f"t{sid}", expires_at=later),
+                                  version=n, at=NOW)
+        state = domain.evolve(state, SessionRotated(session_id="S1", token_hash="t1b", expires_at=later),
+                              version=5, at=NOW)
+        assert state.sessions["S1"].token_hash == "t1b"
+        state = domain.evolve(state, SessionEnded(session_id="S2"), version=6, at=NOW)
+        assert set(state.sessions) == {"S1", "S3"}
+        state = domain.evolve(state, PasswordChanged(password_hash="h2", kept_session_id="S3"), version=7, at=NOW)
+        assert set(state.sessions) == {"S3"} and state.password_hash == "h2"
+        state = domain.evolve(state, AllSessionsEnded(), version=8, at=NOW)
+        assert state.sessions == {}
+
+    def test_a_session_past_its_expiry_is_dropped_by_the_next_event(self):
+        from proto.identity import ProfileUpdated, SessionStarted
+
+        state = domain.evolve(self.registered(), SessionStarted(
+            session_id="S1", token_hash="t", expires_at=NOW + timedelta(minutes=5)), version=2, at=NOW)
+        state = domain.evolve(state, ProfileUpdated(display_name="Lena K.", locale="en"), version=3,
+                              at=NOW + timedelta(minutes=6))
+        assert state.sessions == {} and (state.display_name, state.locale) == ("Lena K.", "en")
+
+    def test_a_reset_confirms_the_address_and_ends_every_session(self):
+        from proto.identity import PasswordReset, PasswordResetIssued, SessionStarted
+
+        state = domain.evolve(self.registered(), SessionStarted(
+            session_id="S1", token_hash="t", expires_at=NOW + timedelta(days=1)), version=2, at=NOW)
+        state = domain.evolve(state, PasswordResetIssued(token_hash="r", expires_at=NOW + timedelta(hours=1)),
+                              version=3, at=NOW)
+        assert state.reset_hash == "r"
+        state = domain.evolve(state, PasswordReset(password_hash="h3"), version=4, at=NOW)
+        assert (state.email_confirmed, state.reset_hash, state.sessions, state.password_hash) == (True, None, {}, "h3")
+
+    def test_an_event_for_an_account_never_registered_is_refused(self):
+        with pytest.raises(ValueError):
+            domain.evolve(None, EmailConfirmed(email="x@example.org"), version=1, at=NOW)
