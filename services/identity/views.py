@@ -41,6 +41,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);
+-- The session that asked for an account's pending new address (a table of its own, so a
+-- view made before it existed needs no migration: it just keeps no session for changes
+-- pending from back then).
+CREATE TABLE IF NOT EXISTS email_change_sessions (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    session_id  TEXT NOT NULL
+);
 """
 
 
@@ -82,9 +89,19 @@ class IdentityView:
                     " confirm_hash = ?, confirm_expires = ?, version = ? WHERE id = ?",
                     (event.email, event.email, event.token_hash, _iso(event.expires_at), seq, account_id),
                 )
+                await db.execute("DELETE FROM email_change_sessions WHERE account_id = ?", (account_id,))
+                if event.session_id is not None:
+                    await db.execute("INSERT INTO email_change_sessions (account_id, session_id) VALUES (?, ?)",
+                                     (account_id, event.session_id))
             case ev.EmailConfirmed():
                 await update("email = ?, email_confirmed = 1, pending_email = NULL, confirm_hash = NULL,"
                              " confirm_expires = NULL", event.email)
+                await db.execute("DELETE FROM email_change_sessions WHERE account_id = ?", (account_id,))
+                if event.ends_other_sessions:
+                    await db.execute(
+                        "UPDATE sessions SET ended = 1 WHERE account_id = ? AND id IS NOT ?",
+                        (account_id, event.kept_session_id),
+                    )
             case ev.PasswordResetIssued():
                 await update("reset_hash = ?, reset_expires = ?", event.token_hash, _iso(event.expires_at))
             case ev.PasswordReset():
@@ -137,6 +154,8 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
             s["id"]: Session(s["id"], s["token_hash"], datetime.fromisoformat(s["expires_at"]), bool(s["ended"]))
             for s in await cur.fetchall()
         }
+    async with db.execute("SELECT session_id FROM email_change_sessions WHERE account_id = ?", (row["id"],)) as cur:
+        change = await cur.fetchone()
     return AccountState(
         id=row["id"],
         username=row["username"],
@@ -154,6 +173,7 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
         created_at=datetime.fromisoformat(row["created_at"]),
         version=row["version"],
         sessions=sessions,
+        email_change_session=change["session_id"] if change else None,
     )
 
 
