@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
 from gateway import exports, health, invitation, pages
+from gateway.connections import OpenConnections
 from gateway.correlation import CorrelationId
 from gateway.graphql import graphql_router
 from gateway.limits import BodySizeLimit, TimeLimit
@@ -32,22 +33,27 @@ log = kernel_logging.get_logger("gateway")
 
 @asynccontextmanager
 async def running(gateway: Gateway) -> AsyncIterator[None]:
-    """NATS connection, proto client, token verifier, live hub: up in that order, down in reverse."""
+    """NATS connection, proto client, token verifier, live hub, open WebSocket connections:
+    up in that order, down in reverse."""
     settings = gateway.settings
     nc = await connect(settings.nats_url, "gateway")
     verifier = TokenVerifier(gateway.clock, settings.nats_stream_replicas)
     hub = LiveHub()
+    connections: OpenConnections | None = None
     try:
-        await verifier.start(nc.jetstream())
+        await verifier.start(nc)
         await hub.start(nc)
+        connections = OpenConnections(verifier, on_ended=gateway.metrics.sessions_ended.inc)
         gateway.metrics.live_listeners.set_function(lambda: hub.listener_count)
-        gateway.nc, gateway.lotse, gateway.verifier, gateway.hub = (
-            nc, LotseClient(nc, timeout=settings.request_timeout), verifier, hub,
+        gateway.nc, gateway.lotse, gateway.verifier, gateway.hub, gateway.connections = (
+            nc, LotseClient(nc, timeout=settings.request_timeout), verifier, hub, connections,
         )
         log.info("gateway.started", nats=redacted(settings.nats_url))
         yield
     finally:
-        gateway.lotse = gateway.hub = gateway.verifier = None
+        gateway.lotse = gateway.hub = gateway.verifier = gateway.connections = None
+        if connections is not None:
+            connections.close()
         await hub.stop()
         await verifier.stop()
         gateway.nc = None

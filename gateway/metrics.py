@@ -52,6 +52,10 @@ class GatewayMetrics:
         self.live_listeners = Gauge(
             "lotse_gateway_live_listeners", "Subscriptions waiting for live updates", registry=self.registry,
         )
+        self.sessions_ended = Counter(
+            "lotse_gateway_websocket_sessions_ended", "WebSocket connections closed because their session ended",
+            registry=self.registry,
+        )
 
     def render(self) -> tuple[bytes, str]:
         return generate_latest(self.registry), CONTENT_TYPE_LATEST

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NATS
 
+from gateway.connections import OpenConnections
 from gateway.live import LiveHub
 from gateway.metrics import GatewayMetrics
 from proto.client import LotseClient
@@ -25,6 +26,7 @@ class Gateway:
     lotse: LotseClient | None = None
     verifier: TokenVerifier | None = None
     hub: LiveHub | None = None
+    connections: OpenConnections | None = None  # WebSocket connections, closed when their session ends
 
     @property
     def client(self) -> LotseClient:

@@ -10,8 +10,10 @@ The rules:
 
 - A service writes only its own events, and may consume every event stream: events are the
   platform's shared facts (a service reacts to another's), and no secret enters a stream.
-- Only identity may write its buckets. Everyone else may only read the public keys
-  (`identity-jwks`): whoever could write them could mint tokens.
+- Only identity may write its buckets. Everyone else may only read what verifying a token
+  takes: the public keys (`identity-jwks`) — whoever could write them could mint tokens —
+  and the revocation list (`identity-revocations`) — whoever could write it could sign
+  anyone out, or take a revocation back.
 - Only notifications' mailer may read the MAIL work queue: a mail carries a raw link.
 - Only the operator may call operator endpoints (`identity.create_admin`,
   `directory.import_actors`); the operator may also import regions, as admins may.
@@ -46,6 +48,10 @@ OPERATOR_ENDPOINTS: tuple[str, ...] = (
     subjects.endpoint("directory", "import_actors"),
     subjects.endpoint("directory", "import_regions"),
 )
+
+# Identity's buckets that every service and the gateway read and watch to verify tokens
+# (services/kernel/auth.py); only identity writes them.
+VERIFIER_BUCKETS: tuple[str, ...] = (subjects.KV_JWKS, subjects.KV_REVOCATIONS)
 
 LIVE = subjects.LIVE_ALL  # every live subject
 JS_API = "$JS.API"
@@ -139,9 +145,9 @@ def service_publish(service: str) -> list[Group]:
     ]
     for bucket in owned:
         groups.append((f"its bucket {bucket}", bucket_write(bucket)))
-    if subjects.KV_JWKS not in owned:
-        groups.append((f"read the public signing keys ({subjects.KV_JWKS}) to verify tokens",
-                       bucket_read(subjects.KV_JWKS)))
+    for bucket in VERIFIER_BUCKETS:
+        if bucket not in owned:
+            groups.append((f"verify tokens: read and watch {bucket}", bucket_read(bucket)))
     if service in MAIL_READERS:
         groups.append((f"the mailer: durable consumer `{subjects.MAIL_CONSUMER}` on {subjects.MAIL_STREAM}",
                        consume(subjects.MAIL_STREAM)))
@@ -163,8 +169,8 @@ def permissions() -> dict[str, dict]:
         "publish": [
             ("requests to every service's endpoints: `<service>.<verb>`, one token, so never "
              "`<service>.events.…`", [subjects.endpoint(service, "*") for service in subjects.SERVICES]),
-            (f"verify tokens: read the public signing keys ({subjects.KV_JWKS})",
-             [f"{JS_API}.INFO", *bucket_read(subjects.KV_JWKS)]),
+            (f"verify tokens: read and watch {' and '.join(VERIFIER_BUCKETS)}",
+             [f"{JS_API}.INFO", *(rule for bucket in VERIFIER_BUCKETS for rule in bucket_read(bucket))]),
             ("/readyz pings every service", ["$SRV.PING", "$SRV.PING.>"]),
         ],
         "deny": list(OPERATOR_ENDPOINTS),

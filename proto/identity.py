@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
@@ -193,11 +193,20 @@ class ConfirmationIssued(Event):
     email: str
     token_hash: str
     expires_at: datetime
+    # For a new address: the session that asked for it, which stays signed in when the
+    # address is confirmed. None for the current address, and in events from before.
+    session_id: str | None = None
 
 
 class EmailConfirmed(Event):
+    """The address is confirmed. A confirmed change of address ends every session but the
+    one that asked for it (`kept_session_id`), as a password change does; events from
+    before that rule have `ends_other_sessions` false and ended none."""
+
     TYPE = "identity.email_confirmed"
     email: str
+    ends_other_sessions: bool = False
+    kept_session_id: str | None = None
 
 
 class PasswordResetIssued(Event):
@@ -259,3 +268,31 @@ class AccountView(Reply):
     """Live push on `live.account.<id>` after the account changed."""
 
     account: Account
+
+
+# ---- the revocation list: bucket `subjects.KV_REVOCATIONS`, written by identity only ----
+#
+# Every token verifier (services/kernel/auth.py) watches it, so an ended session's access
+# tokens are refused at once everywhere rather than when they expire.
+
+ACCESS_TOKEN_VALIDITY = timedelta(minutes=15)
+# An entry matters only while a token it refuses could still be unexpired: the tokens'
+# lifetime, plus a margin for clocks that disagree a little. The bucket forgets older ones.
+REVOCATION_RETENTION = ACCESS_TOKEN_VALIDITY + timedelta(minutes=5)
+
+
+class RevokedSession(Reply):
+    """Under `session.<session_id>`: every access token of this session is refused."""
+
+    account_id: str
+    until: datetime  # no token of the session is unexpired after this; the entry may go
+
+
+class RevokedTokens(Reply):
+    """Under `account.<account_id>`: access tokens issued from the account at version
+    `issued_up_to` or before (their `ver` claim) are refused, whatever their session.
+    A version rather than a time: a token issued right after the change, within the same
+    second, carries a higher version and stays valid."""
+
+    issued_up_to: int
+    until: datetime

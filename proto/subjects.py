@@ -47,6 +47,26 @@ KV_THROTTLE = "identity-throttle"
 KV_MAIL_LIMITS = "identity-mail-limits"
 KV_JWKS = "identity-jwks"  # public keys, read by every service
 KV_SIGNING_KEYS = "identity-signing-keys"  # private keys, encrypted, read by identity only
+# Ended sessions and voided tokens, read by every service and the gateway (services/kernel/auth.py).
+KV_REVOCATIONS = "identity-revocations"
+
+
+def revoked_session_key(session_id: str) -> str:
+    """The revocation entry of one ended session: its access tokens are refused."""
+    return f"session.{session_id}"
+
+
+def revoked_tokens_key(account_id: str) -> str:
+    """The account's cutoff: its access tokens issued up to an account version are refused."""
+    return f"account.{account_id}"
+
+
+def parse_revocation_key(key: str) -> tuple[str, str] | None:
+    """`("session", id)` or `("account", id)`; None for a key of neither shape."""
+    kind, _, ident = key.partition(".")
+    if kind in ("session", "account") and ident and "." not in ident:
+        return kind, ident
+    return None
 
 # Directory's KV bucket: slug → claim of the actor that holds it, made before the append.
 KV_SLUGS = "directory-slugs"

@@ -192,7 +192,8 @@ class Mutation:
         )
         return ResendConfirmationPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
-    @strawberry.mutation(description="Confirm an address with the token from its link.")
+    @strawberry.mutation(description="Confirm an address with the token from its link. Confirming a new address "
+                         "ends every session but the one that asked for the change.")
     async def confirm_email(self, info: GatewayInfo, token: str) -> ConfirmEmailPayload:
         outcome = await attempt(info, lambda: contract.ConfirmEmail(token=token), Identity.confirm_email)
         return ConfirmEmailPayload(ok=outcome.ok, user_errors=outcome.user_errors)
@@ -273,7 +274,8 @@ async def account_updates(context: Any, hub: Any, account_id: str) -> AsyncGener
         async for account in listener:
             # An access token lives 15 minutes; a subscription may live for days. Each push
             # re-checks it, so a client whose token expired (or whose key was rotated away)
-            # hears UNAUTHENTICATED and reconnects with a fresh one.
+            # hears UNAUTHENTICATED and reconnects with a fresh one. A session that ends does
+            # not wait for a push: its connection is closed (gateway/connections.py).
             try:
                 context.principal()
             except LotseError as e:

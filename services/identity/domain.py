@@ -34,7 +34,6 @@ from proto.identity import (
 CONFIRMATION_VALIDITY = timedelta(hours=72)
 RESET_VALIDITY = timedelta(minutes=60)
 ADMIN_SETUP_VALIDITY = timedelta(hours=72)
-ACCESS_TOKEN_VALIDITY = timedelta(minutes=15)
 REFRESH_TOKEN_VALIDITY = timedelta(days=30)
 
 PASSWORD_MIN = 12
@@ -128,6 +127,8 @@ class AccountState:
     created_at: datetime
     version: int
     sessions: dict[str, Session] = field(default_factory=dict)
+    # The session that asked for `pending_email`; it stays signed in when that is confirmed.
+    email_change_session: str | None = None
 
 
 # ---- decisions -----------------------------------------------------------------------
@@ -148,21 +149,30 @@ def decide_register(*, account_id: str, username: str, email: str, display_name:
     )
 
 
-def decide_issue_confirmation(state: AccountState, *, email: str, token_hash: str,
-                              now: datetime) -> ConfirmationIssued:
-    """A new link for the current address (resend) or for a requested new one.
+def decide_issue_confirmation(state: AccountState, *, email: str, token_hash: str, now: datetime,
+                              session_id: str | None = None) -> ConfirmationIssued:
+    """A new link for the current address (resend) or for a requested new one, asked for
+    in `session_id`.
 
     Issuing replaces the previous link: only the newest works.
     """
-    return ConfirmationIssued(email=email_key(email), token_hash=token_hash, expires_at=now + CONFIRMATION_VALIDITY)
+    address = email_key(email)
+    return ConfirmationIssued(email=address, token_hash=token_hash, expires_at=now + CONFIRMATION_VALIDITY,
+                              session_id=session_id if address != state.email else None)
 
 
 def decide_confirm_email(state: AccountState, *, token_hash: str, now: datetime) -> EmailConfirmed:
+    """Confirming a new address ends every other session, as a password change does: the
+    address is how the account is recovered, so whoever else is signed in is signed out.
+    The session that asked for the change stays."""
     if state.confirm_hash != token_hash:
         raise Invalid("this link is not valid any more; ask for a new one", "token")
     if state.confirm_expires is None or state.confirm_expires <= now:
         raise Invalid("this link has expired; ask for a new one", "token")
-    return EmailConfirmed(email=state.pending_email or state.email)
+    if state.pending_email is None:
+        return EmailConfirmed(email=state.email)
+    return EmailConfirmed(email=state.pending_email, ends_other_sessions=True,
+                          kept_session_id=state.email_change_session)
 
 
 def decide_request_reset(state: AccountState, *, token_hash: str, now: datetime,
@@ -267,10 +277,13 @@ def evolve(state: AccountState | None, event: Event, *, version: int, at: dateti
         case ConfirmationIssued():
             # A link for another address than the current one is an email change.
             state = replace(state, pending_email=None if event.email == state.email else event.email,
-                            confirm_hash=event.token_hash, confirm_expires=event.expires_at)
+                            confirm_hash=event.token_hash, confirm_expires=event.expires_at,
+                            email_change_session=event.session_id)
         case EmailConfirmed():
             state = replace(state, email=event.email, email_confirmed=True, pending_email=None,
-                            confirm_hash=None, confirm_expires=None)
+                            confirm_hash=None, confirm_expires=None, email_change_session=None)
+            if event.ends_other_sessions:
+                sessions = _end_sessions(state, keep=event.kept_session_id)
         case PasswordResetIssued():
             state = replace(state, reset_hash=event.token_hash, reset_expires=event.expires_at)
         case PasswordReset():
@@ -295,3 +308,49 @@ def evolve(state: AccountState | None, event: Event, *, version: int, at: dateti
         case _:
             raise ValueError(f"no rule for {event.TYPE}")
     return replace(state, sessions=_live(sessions, at), version=version)
+
+
+# ---- revocation: what an event makes unusable before it expires ------------------------
+
+@dataclass(frozen=True)
+class Revocation:
+    """Access tokens an event voids at once (refresh tokens end with the event itself).
+
+    `sessions`: every access token of these sessions. `issued_up_to`: every access token
+    issued from the account at this version or before (the `ver` claim), in any session.
+    """
+
+    sessions: frozenset[str] = frozenset()
+    issued_up_to: int | None = None
+
+
+def live_sessions(state: AccountState, now: datetime, *, keep: str | None = None) -> frozenset[str]:
+    """Sessions that may still hold an unexpired access token: not ended, refreshable.
+
+    A session whose refresh token expired last issued an access token 30 days ago."""
+    return frozenset(s.id for s in state.sessions.values() if not s.ended and s.expires_at > now and s.id != keep)
+
+
+def revocation(state: AccountState, event: Event, now: datetime) -> Revocation | None:
+    """What `event`, decided on `state`, voids; None when it voids nothing.
+
+    Decided before the event is appended (services/identity/service.py writes it first),
+    so `state.version` is the account's version before the event: every token issued so
+    far carries it or a lower one, every token issued after the event a higher one.
+    """
+    match event:
+        case SessionEnded():
+            # a sign-out, or a refresh token presented twice
+            return Revocation(sessions=frozenset({event.session_id}))
+        case AllSessionsEnded() | PasswordReset() | RoleChanged():
+            # After a role change sessions go on (a refreshed token carries the new role);
+            # tokens with the old one do not. Without a live session there is no unexpired
+            # token to void: a session ended earlier was revoked when it ended.
+            return Revocation(issued_up_to=state.version) if live_sessions(state, now) else None
+        case PasswordChanged():
+            ended = live_sessions(state, now, keep=event.kept_session_id)
+            return Revocation(sessions=ended) if ended else None
+        case EmailConfirmed() if event.ends_other_sessions:
+            ended = live_sessions(state, now, keep=event.kept_session_id)
+            return Revocation(sessions=ended) if ended else None
+    return None

@@ -16,6 +16,13 @@ SPAM_NOTE = {
     "en": "Mails from Lotse sometimes land in the spam folder: please look there too, and mark them as "
           "not spam so later messages reach you.",
 }
+# A confirmed change of address ends every other session (services/identity/domain.py).
+SIGNED_OUT_ELSEWHERE = {
+    "de": "Sobald die neue Adresse bestätigt ist, werden Sie aus Sicherheitsgründen auf allen anderen Geräten "
+          "abgemeldet; auf dem Gerät, auf dem Sie die Änderung angefordert haben, bleiben Sie angemeldet.",
+    "en": "Once the new address is confirmed, you will be signed out on all other devices for your security; "
+          "on the device where you asked for the change you stay signed in.",
+}
 NOT_YOU = {
     "de": "Wenn Sie das nicht waren, können Sie diese Mail ignorieren.",
     "en": "If this wasn't you, you can ignore this mail.",
@@ -39,7 +46,8 @@ def _words(kind: str, locale: str, **v: str) -> Words:
             hello,
             (f"Sie möchten die Adresse Ihres Lotse-Kontos in {v['email']} ändern. Bestätigen Sie das "
              "bitte innerhalb von 72 Stunden." if de else
-             f"You asked to change the address of your Lotse account to {v['email']}. Please confirm within 72 hours.",),
+             f"You asked to change the address of your Lotse account to {v['email']}. Please confirm within 72 hours.",
+             SIGNED_OUT_ELSEWHERE[locale]),
             "Neue Adresse bestätigen" if de else "Confirm new address",
             (SPAM_NOTE[locale], NOT_YOU[locale]),
         )
@@ -51,6 +59,7 @@ def _words(kind: str, locale: str, **v: str) -> Words:
              "wirksam, wenn der Link an die neue Adresse bestätigt wird." if de else
              "a change of the email address of your Lotse account was requested. It takes effect only once "
              "the link sent to the new address is confirmed.",
+             SIGNED_OUT_ELSEWHERE[locale],
              "Waren Sie das nicht? Ändern Sie bitte sofort Ihr Passwort." if de else
              "Wasn't you? Please change your password right away."),
         )

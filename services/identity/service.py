@@ -25,6 +25,7 @@ from services.identity import domain, mails, views
 from services.kernel.claims import Claims
 from services.identity.domain import AccountState
 from services.identity.keys import KeyRing
+from services.identity.revocations import Revoker
 from services.identity.secrets import digest, hash_password, key_of, new_secret, split_refresh_token, verify_password
 from services.identity.throttle import MailLimits, SignInThrottle
 from services.identity.views import IdentityView
@@ -96,6 +97,10 @@ class IdentityService(ServiceRuntime):
         self.mail_limits = MailLimits(
             await ensure_kv(self.js, subjects.KV_MAIL_LIMITS, ttl=timedelta(hours=2), replicas=replicas)
         )
+        self.revoker = Revoker(
+            await ensure_kv(self.js, subjects.KV_REVOCATIONS, ttl=api.REVOCATION_RETENTION, replicas=replicas),
+            self.clock,
+        )
         self.keys = KeyRing(self.js, self.settings, self.clock)
         await self.keys.start()
         self._key_task = asyncio.create_task(self._refresh_keys(), name="identity-keys")
@@ -132,7 +137,10 @@ class IdentityService(ServiceRuntime):
         loaded state by the stored event (the view holds the same once this returns).
 
         `loaded`: the account as the handler already found it (by a link's hash, by
-        identifier); decided on as it is, and read again only after a lost race."""
+        identifier); decided on as it is, and read again only after a lost race. What the
+        event voids is written to the revocation list before it is appended
+        (services/identity/revocations.py says why that order).
+        """
         decided: list[tuple[AccountState, Event | None]] = []
 
         async def decision() -> Decision | None:
@@ -141,7 +149,11 @@ class IdentityService(ServiceRuntime):
                 raise NotFound("there is no such account")
             event = decide(state)
             decided[:] = [(state, event)]
-            return Decision("account", account_id, event, state.version) if event else None
+            if event is None:
+                return None
+            if (voided := domain.revocation(state, event, self.clock.now())) is not None:
+                await self.revoker.write(account_id, voided)
+            return Decision("account", account_id, event, state.version)
 
         assert self.commands is not None
         appended = await self.commands.run(decision, by=by)
@@ -168,9 +180,12 @@ class IdentityService(ServiceRuntime):
     def _session_reply(self, state: AccountState, session_id: str, refresh_secret: str,
                        refresh_expires: datetime) -> api.Session:
         now = self.clock.now()
-        expires = now + domain.ACCESS_TOKEN_VALIDITY
+        expires = now + api.ACCESS_TOKEN_VALIDITY
         access = self.keys.sign({
             "sub": state.id, "role": state.role, "sid": session_id,
+            # `ver`: the account version the token was issued from, which the revocation
+            # list's cutoffs compare with (finer than `iat`, which counts whole seconds).
+            "ver": state.version,
             "iat": int(now.timestamp()), "exp": int(expires.timestamp()), "jti": new_id(),
         })
         return api.Session(
@@ -404,7 +419,8 @@ class IdentityService(ServiceRuntime):
             return sent(state.locale)
         token = new_secret()
         issued = await self._change(state.id, lambda s: domain.decide_issue_confirmation(
-            s, email=new_email, token_hash=digest(token), now=now), by=state.id, loaded=state)
+            s, email=new_email, token_hash=digest(token), now=now, session_id=principal.session_id),
+            by=state.id, loaded=state)
         await self._mail("confirm-new-email", to=new_email, locale=state.locale, path="/confirm", token=token,
                          name=state.display_name, email=new_email)
         await self._mail("email-change-notice", to=state.email, locale=state.locale, name=state.display_name)

@@ -44,6 +44,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     ended       INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS sessions_account ON sessions (account_id);
+-- The session that asked for an account's pending new address (a table of its own, so a
+-- view made before it existed needs no migration: it just keeps no session for changes
+-- pending from back then).
+CREATE TABLE IF NOT EXISTS email_change_sessions (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    session_id  TEXT NOT NULL
+);
 """
 
 
@@ -82,6 +89,10 @@ async def _write(db: aiosqlite.Connection, state: AccountState) -> None:
          _iso(state.confirm_expires), state.reset_hash, _iso(state.reset_expires), state.created_at.isoformat(),
          state.version),
     )
+    await db.execute("DELETE FROM email_change_sessions WHERE account_id = ?", (state.id,))
+    if state.email_change_session is not None:
+        await db.execute("INSERT INTO email_change_sessions (account_id, session_id) VALUES (?, ?)",
+                         (state.id, state.email_change_session))
     await db.execute("DELETE FROM sessions WHERE account_id = ?", (state.id,))
     await db.executemany(
         "INSERT INTO sessions (id, account_id, token_hash, expires_at, ended) VALUES (?, ?, ?, ?, ?)",
@@ -103,6 +114,8 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
             s["id"]: Session(s["id"], s["token_hash"], datetime.fromisoformat(s["expires_at"]), bool(s["ended"]))
             for s in await cur.fetchall()
         }
+    async with db.execute("SELECT session_id FROM email_change_sessions WHERE account_id = ?", (row["id"],)) as cur:
+        change = await cur.fetchone()
     return AccountState(
         id=row["id"],
         username=row["username"],
@@ -120,6 +133,7 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
         created_at=datetime.fromisoformat(row["created_at"]),
         version=row["version"],
         sessions=sessions,
+        email_change_session=change["session_id"] if change else None,
     )
 
 

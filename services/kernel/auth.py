@@ -1,26 +1,31 @@
-"""Verifying access tokens in every service, with identity's public keys.
+"""Verifying access tokens in every service, with identity's public keys and revocation list.
 
-Identity publishes its public keys (JWKs, one per `kid`) in the `identity-jwks` bucket; each
-process watches it, so a rotation reaches every replica at once. Nothing trusts a claim it
+Identity publishes its public keys (JWKs, one per `kid`) in the `identity-jwks` bucket, and
+the access tokens it voids before they expire (ended sessions, per-account cutoffs) in the
+`identity-revocations` bucket; each process watches both (services/kernel/kvwatch.py), so
+a key rotation or a sign-out reaches every replica at once. Nothing trusts a claim it
 cannot verify: EdDSA only (no `none`, no HMAC confusion), our issuer and audience, expiry
-checked against the platform clock.
+checked against the platform clock, and no token of an ended session.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import jwt
-from nats.js import JetStreamContext
+from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
 from proto import subjects
 from proto.errors import Forbidden, Unauthenticated
+from proto.identity import REVOCATION_RETENTION
 from services.kernel.clock import Clock
+from services.kernel.kvwatch import BucketWatch
 from services.kernel.logging import get_logger
+from services.kernel.revocations import RevocationList
 from services.kernel.streams import ensure_kv
 
 log = get_logger("auth")
@@ -30,11 +35,21 @@ AUDIENCE = "lotse"
 ALGORITHM = "EdDSA"
 
 
+SESSION_ENDED = "this session has ended; sign in again"
+
+
+class TokenRevoked(Unauthenticated):
+    """UNAUTHENTICATED because identity voided the token: its session ended, or its role changed."""
+
+
 @dataclass(frozen=True)
 class Principal:
     account_id: str
     role: Literal["admin", "member"]
     session_id: str | None
+    # The account's version (stream sequence of its last event) the token was issued
+    # from, its `ver` claim: 0 for tokens from before the claim existed.
+    issued_at_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -59,40 +74,41 @@ class TokenVerifier:
         self._clock = clock
         self._replicas = replicas
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._task: asyncio.Task[None] | None = None
-        self._ready = asyncio.Event()
+        self.revocations = RevocationList(clock)
+        self._watches: list[BucketWatch] = []
 
-    async def start(self, js: JetStreamContext) -> None:
-        kv = await ensure_kv(js, subjects.KV_JWKS, replicas=self._replicas)
-        self._task = asyncio.create_task(self._watch(kv), name="jwks-watch")
-        await asyncio.wait_for(self._ready.wait(), 10)
+    async def start(self, nc: NATS) -> None:
+        """Returns once both buckets' current entries are in: no token is judged on half a list."""
+        js = nc.jetstream()
+        jwks = await ensure_kv(js, subjects.KV_JWKS, replicas=self._replicas)
+        revocations = await ensure_kv(js, subjects.KV_REVOCATIONS, ttl=REVOCATION_RETENTION,
+                                      replicas=self._replicas)
+        for kv, on_entry, name in ((jwks, self._on_key, "jwks"),
+                                   (revocations, self.revocations.apply, "revocations")):
+            watch = BucketWatch(nc, kv, on_entry, name)
+            await watch.start()
+            self._watches.append(watch)
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        for watch in self._watches:
+            await watch.stop()
+        self._watches.clear()
 
-    async def _watch(self, kv: KeyValue) -> None:
-        while True:
-            try:
-                watcher = await kv.watchall()
-                async for entry in watcher:
-                    if entry is None:  # initial values delivered
-                        self._ready.set()
-                        continue
-                    if entry.operation in ("DEL", "PURGE") or not entry.value:
-                        self._keys.pop(entry.key, None)
-                    else:
-                        self._keys[entry.key] = jwt.PyJWK(json.loads(entry.value), algorithm=ALGORITHM)
-                    self._ready.set()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("auth.jwks_watch_failed")
-                await asyncio.sleep(1)
+    def _on_key(self, entry: KeyValue.Entry) -> None:
+        if entry.operation in ("DEL", "PURGE") or not entry.value:
+            self._keys.pop(entry.key, None)
+            return
+        try:
+            self._keys[entry.key] = jwt.PyJWK(json.loads(entry.value), algorithm=ALGORITHM)
+        except (ValueError, jwt.PyJWTError):
+            log.error("auth.unreadable_key", kid=entry.key)
+
+    def on_revocation(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener(account_id)` whenever a revocation for that account arrives."""
+        return self.revocations.listen(listener)
+
+    def revoked(self, principal: Principal) -> bool:
+        return self.revocations.refuses(principal.account_id, principal.session_id, principal.issued_at_version)
 
     @property
     def key_ids(self) -> set[str]:
@@ -119,6 +135,11 @@ class TokenVerifier:
             raise Unauthenticated("the access token is not valid; sign in again") from None
         if claims["exp"] <= self._clock.now().timestamp():
             raise Unauthenticated("the access token has expired; refresh the session")
-        if claims["role"] not in ("admin", "member"):
+        version = claims.get("ver", 0)
+        if claims["role"] not in ("admin", "member") or type(version) is not int:
             raise Unauthenticated("the access token is not valid; sign in again")
-        return Principal(account_id=str(claims["sub"]), role=claims["role"], session_id=claims.get("sid"))
+        principal = Principal(account_id=str(claims["sub"]), role=claims["role"], session_id=claims.get("sid"),
+                              issued_at_version=version)
+        if self.revoked(principal):
+            raise TokenRevoked(SESSION_ENDED)
+        return principal

@@ -57,7 +57,7 @@ class ServiceRuntime:
         replicas = self.settings.nats_stream_replicas
         await ensure_event_stream(self.js, self.name, replicas)
         await ensure_mail_stream(self.js, replicas)
-        await self.verifier.start(self.js)
+        await self.verifier.start(nc)
         self.projector = Projector(self.js, self.name, self.database_path, self.view)
         await self.projector.start()
         self.store = EventStore(self.js, self.name, self.clock)

@@ -13,9 +13,12 @@ import subprocess
 
 import httpx
 import pytest
+from gql.transport.exceptions import TransportQueryError
 
-from tests.e2e.flows import OTHER_STRONG, REQUEST_RESET, RESET, new_person, register, sign_in
-from tests.support.graphql import GraphQL
+from tests.e2e.flows import (
+    OTHER_STRONG, REQUEST_RESET, RESET, SIGN_OUT_EVERYWHERE, VIEWER, new_person, register, sign_in,
+)
+from tests.support.graphql import GraphQL, transport_websocket
 from tests.support.nats_server import LocalNats, free_port
 from tests.support.processes import LOTSE, LotseProcess, wait_for_service, wait_until_ready
 from tests.support.smtp import link_in, token_in
@@ -120,7 +123,34 @@ async def test_services_ride_out_a_restart_of_nats(deployment, smtp):
             break
         await asyncio.sleep(0.2)
     assert confirmed and confirmed["ok"], attempts
-    assert (await sign_in(api, email))["userErrors"] == []
+    session = await sign_in(api, email)
+    assert session["userErrors"] == []
+
+    # Token verifiers watch the revocation list anew after the restart: identity's process
+    # (asked through the gateway) refuses a token of a session that ended after it.
+    me = api.as_(session["accessToken"])
+    assert (await me(VIEWER))["viewer"]["email"] == email
+    assert (await me(SIGN_OUT_EVERYWHERE))["signOutEverywhere"]["ok"]
+    assert await refused_within(me, 5.0)
+    # A gateway process started after the revocation reads it from the bucket: its own
+    # verifier refuses the token at connection_init with 4403.
+    assert deployment["processes"]["gateway"].stop() == 0
+    gateway = deployment["start"]("gateway")
+    await asyncio.to_thread(wait_until_ready, deployment["ready_url"], 60, gateway)
+    async with transport_websocket(deployment["base_url"], session["accessToken"], acknowledged=False) as ws:
+        assert (await ws.closed(5.0))[0] == 4403
+
+
+async def refused_within(api: GraphQL, timeout: float) -> bool:
+    """Whether `viewer` is refused as a session that ended, within `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await api(VIEWER)
+        except TransportQueryError as e:
+            return e.errors[0]["message"] == "this session has ended; sign in again"
+        await asyncio.sleep(0.1)
+    return False
 
 
 async def test_the_first_admin_comes_from_the_command_line(deployment, smtp):

@@ -33,14 +33,17 @@ import httpx
 import nats
 import pytest
 import yaml
+from gql.transport.exceptions import TransportQueryError
 
 from gateway.health import READY_SERVICES
 from lotse.nats_permissions import USERS, password_variable
 from lotse.platform import SERVICES
 from services.kernel.connection import inbox_prefix
 from services.kernel.settings import Settings
+from tests.e2e.flows import RESET, SIGN_IN, SIGN_OUT_EVERYWHERE, STRONG, VIEWER
+from tests.support.graphql import GraphQL
 from tests.support.nats_server import free_port, nats_server_binary, wait_for_port
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, token_in
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "compose.yaml"
@@ -311,6 +314,18 @@ def unexpected_violations(log: str) -> list[str]:
     return unexpected
 
 
+async def refused_within(api: GraphQL, document: str, timeout: float) -> bool:
+    """Whether the gateway answers `document` with UNAUTHENTICATED "session ended" within `timeout`."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        try:
+            await api(document)
+        except TransportQueryError as e:
+            return e.errors[0]["extensions"]["code"] == "UNAUTHENTICATED" and "ended" in e.errors[0]["message"]
+        await asyncio.sleep(0.1)
+    return False
+
+
 async def violations(url: str, act) -> list[str]:
     """Connect as the URL's user, do `act(nc)`, return the permission errors the server sent."""
     errors: list[str] = []
@@ -376,20 +391,40 @@ async def test_compose_services_run_as_local_processes(tmp_path):
         created = await run([*argv({**admin, "command": []}), "create-admin", "--email", "first.admin@example.org",
                              "--username", "first.admin"], admin_env)
         assert created.returncode == 0, created.stdout + created.stderr
-        await smtp.inbox.wait_for("first.admin@example.org", timeout=30)
+        [setup] = await smtp.inbox.wait_for("first.admin@example.org", timeout=30)
+        assert not unexpected_violations(server.log.read_text()), server.output()
+
+        # Signing out everywhere, within the permissions: identity writes the revocation list,
+        # the gateway and the directory (asked through the gateway) read it and refuse the token.
+        api = GraphQL(f"http://127.0.0.1:{loopback.http_port}")
+        assert (await api(RESET, token=token_in(setup, "/reset"), newPassword=STRONG))["resetPassword"]["ok"]
+        session = (await api(SIGN_IN, identifier="first.admin", password=STRONG))["signIn"]
+        me = api.as_(session["accessToken"])
+        assert (await me("{ myActors { id } }"))["myActors"] == []
+        assert (await me(SIGN_OUT_EVERYWHERE))["signOutEverywhere"]["ok"]
+        for document in (VIEWER, "{ myActors { id } }"):
+            assert await refused_within(me, document, READY_TIMEOUT), document
         assert not unexpected_violations(server.log.read_text()), server.output()
 
         # What only the operator and identity may do is refused to the others.
         gateway_url = envs["gateway"]["LOTSE_NATS_URL"]
 
+        forged = ("identity.create_admin", "$KV.identity-jwks.forged", "$KV.identity-revocations.account.forged",
+                  "identity.events.account.forged")
+
         async def as_gateway(nc):
-            await nc.publish("identity.create_admin", b"{}")
-            await nc.publish("$KV.identity-jwks.forged", b"{}")
-            await nc.publish("identity.events.account.forged", b"{}")
+            for subject in forged:
+                await nc.publish(subject, b"{}")
 
         refused = await violations(gateway_url, as_gateway)
-        for subject in ("identity.create_admin", "$KV.identity-jwks.forged", "identity.events.account.forged"):
+        for subject in forged:
             assert any(f'publish to "{subject.lower()}"' in e for e in refused), (subject, refused)
+
+        async def as_directory(nc):  # a service may read the revocation list, not write it
+            await nc.publish("$KV.identity-revocations.session.forged", b"{}")
+
+        refused = await violations(envs["directory"]["LOTSE_NATS_URL"], as_directory)
+        assert any('publish to "$kv.identity-revocations.session.forged"' in e for e in refused), refused
 
         async def as_notifications(nc):
             await nc.subscribe("_INBOX.>")  # everyone's replies, the gateway's session tokens among them

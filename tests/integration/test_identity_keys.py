@@ -48,7 +48,7 @@ async def test_rotation_keeps_old_tokens_valid_through_the_overlap(nc, tmp_path)
     ring = KeyRing(js, settings, clock)
     await ring.start()
     verifier = TokenVerifier(clock)
-    await verifier.start(js)
+    await verifier.start(nc)
     first_kid = ring.current_kid
     # Long-lived on purpose: only the key's withdrawal, not expiry, may end this token.
     old_token = ring.sign(claims(clock, ROTATION + timedelta(days=1)))

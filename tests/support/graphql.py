@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from contextlib import asynccontextmanager
 from typing import Any, AsyncIterator
 
 from gql import Client, GraphQLRequest
 from gql.transport.httpx import HTTPXAsyncTransport
 from gql.transport.websockets import WebsocketsTransport
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Subprotocol
 
 
 class GraphQL:
@@ -50,3 +55,54 @@ def errors_of(payload: dict[str, Any]) -> list[dict[str, Any]]:
 
 def codes_of(payload: dict[str, Any]) -> list[str]:
     return [e["code"] for e in payload["userErrors"]]
+
+
+class TransportWebSocket:
+    """A bare graphql-transport-ws client (the websockets library), for what gql hides:
+    which messages arrive, and the code the server closes the socket with."""
+
+    def __init__(self, socket: ClientConnection):
+        self.socket = socket
+
+    async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.socket.send(json.dumps(message))
+
+    async def subscribe(self, operation_id: str, query: str) -> None:
+        await self.send({"id": operation_id, "type": "subscribe", "payload": {"query": query}})
+
+    async def alive(self, timeout: float = 5.0) -> bool:
+        """True when the server still answers a protocol ping with a pong."""
+        try:
+            await self.send({"type": "ping"})
+            while (await self.receive(timeout))["type"] != "pong":
+                pass
+        except (ConnectionClosed, TimeoutError):
+            return False
+        return True
+
+    async def closed(self, timeout: float = 5.0) -> tuple[int | None, str | None]:
+        """Read until the server closes the socket; (code, reason). TimeoutError if it stays open."""
+        async with asyncio.timeout(timeout):
+            try:
+                while True:
+                    await self.socket.recv()
+            except ConnectionClosed:
+                pass
+        return self.socket.close_code, self.socket.close_reason
+
+
+@asynccontextmanager
+async def transport_websocket(base_url: str, token: str | None,
+                              acknowledged: bool = True) -> AsyncIterator[TransportWebSocket]:
+    """A connection with `connection_init` sent (and, if `acknowledged`, its ack received)."""
+    url = base_url.rstrip("/").replace("http://", "ws://") + "/graphql"
+    async with connect(url, subprotocols=[Subprotocol("graphql-transport-ws")]) as socket:
+        ws = TransportWebSocket(socket)
+        await ws.send({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"} if token else {}})
+        if acknowledged:
+            ack = await ws.receive()
+            assert ack["type"] == "connection_ack", ack
+        yield ws

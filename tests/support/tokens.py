@@ -2,7 +2,8 @@
 
 A test key pair stands in for identity's: its public JWK goes into the `identity-jwks`
 bucket (which every service watches), and tokens are signed the way identity signs them
-(EdDSA, `kid` header, iss `lotse-identity`, aud `lotse`, sub, role, iat, exp).
+(EdDSA, `kid` header, iss `lotse-identity`, aud `lotse`, sub, role, sid, iat, exp, and
+`ver` when asked for).
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ class TestIssuer:
         await kv.put(self.kid, json.dumps(self.jwk()).encode())
 
     def token(self, account_id: str, role: str = "member", *, lifetime: timedelta = timedelta(minutes=15),
-              issued_at: datetime | None = None) -> str:
+              issued_at: datetime | None = None, session_id: str | None = None, version: int | None = None) -> str:
         now = issued_at or self.clock.now()
         claims = {
-            "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "sid": new_id(),
+            "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "sid": session_id or new_id(),
             "iat": int(now.timestamp()), "exp": int((now + lifetime).timestamp()), "jti": new_id(),
         }
+        if version is not None:
+            claims["ver"] = version  # the account version it was issued from, as identity signs it
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})

@@ -7,7 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from proto.errors import Forbidden, Invalid, Unauthenticated
-from proto.identity import EmailConfirmed, SessionEnded, SessionRotated
+from proto.identity import (
+    AllSessionsEnded, EmailConfirmed, PasswordChanged, PasswordReset, ProfileUpdated, RoleChanged, SessionEnded,
+    SessionRotated, SessionStarted,
+)
 from services.identity import domain
 from services.identity.domain import AccountState, Session
 from services.identity.throttle import ACCOUNT, ADDRESS, LOCK_MAX, lock_after
@@ -126,6 +129,71 @@ class TestSessions:
         with pytest.raises(Forbidden):
             domain.decide_set_role(me, role="member", by_account_id=me.id)
         assert domain.decide_set_role(me, role="admin", by_account_id=me.id) is None
+
+
+def live(session_id: str) -> Session:
+    return Session(session_id, "t", NOW + timedelta(days=30), ended=False)
+
+
+class TestRevocation:
+    """Which access tokens an event voids at once (the rest expire within 15 minutes)."""
+
+    sessions = {"here": live("here"), "there": live("there"), "old": Session("old", "t", NOW + timedelta(days=3), True),
+             "stale": Session("stale", "t", NOW - timedelta(seconds=1), ended=False)}
+
+    def test_a_sign_out_voids_that_session_only(self):
+        voided = domain.revocation(account(sessions=self.sessions), SessionEnded(session_id="there"), NOW)
+        assert voided == domain.Revocation(sessions=frozenset({"there"}))
+
+    @pytest.mark.parametrize("event", [AllSessionsEnded(), PasswordReset(password_hash="h"), RoleChanged(role="admin")])
+    def test_sign_out_everywhere_a_reset_and_a_role_change_void_every_token_issued_so_far(self, event):
+        voided = domain.revocation(account(version=41, sessions=self.sessions), event, NOW)
+        # Up to the version the event was decided on: a token issued after it carries a higher one.
+        assert voided == domain.Revocation(issued_up_to=41)
+
+    @pytest.mark.parametrize("event", [AllSessionsEnded(), PasswordReset(password_hash="h"), RoleChanged(role="admin")])
+    def test_without_a_live_session_there_is_nothing_to_void(self, event):
+        only_old = {k: v for k, v in self.sessions.items() if k in ("old", "stale")}
+        assert domain.revocation(account(sessions=only_old), event, NOW) is None
+
+    def test_a_password_change_voids_the_other_live_sessions(self):
+        voided = domain.revocation(account(sessions=self.sessions),
+                                   PasswordChanged(password_hash="h", kept_session_id="here"), NOW)
+        # Not the ended one (revoked when it ended), not the one whose refresh token expired.
+        assert voided == domain.Revocation(sessions=frozenset({"there"}))
+
+    def test_a_password_change_from_the_only_session_voids_nothing(self):
+        event = PasswordChanged(password_hash="h", kept_session_id="here")
+        assert domain.revocation(account(sessions={"here": live("here")}), event, NOW) is None
+
+    def test_a_confirmed_new_address_voids_every_session_but_the_one_that_asked(self):
+        state = account(sessions=self.sessions, pending_email="new@example.org", email_change_session="there",
+                        confirm_hash="h", confirm_expires=NOW + timedelta(hours=1))
+        confirmed = domain.decide_confirm_email(state, token_hash="h", now=NOW)
+        assert confirmed == EmailConfirmed(email="new@example.org", ends_other_sessions=True, kept_session_id="there")
+        assert domain.revocation(state, confirmed, NOW) == domain.Revocation(sessions=frozenset({"here"}))
+
+    def test_a_first_confirmation_voids_nothing(self):
+        state = account(email_confirmed=False, confirm_hash="h", confirm_expires=NOW + timedelta(hours=1))
+        confirmed = domain.decide_confirm_email(state, token_hash="h", now=NOW)
+        assert confirmed.ends_other_sessions is False
+        assert domain.revocation(state, confirmed, NOW) is None
+
+    @pytest.mark.parametrize("event", [
+        SessionStarted(session_id="new", token_hash="t", expires_at=NOW),
+        SessionRotated(session_id="here", token_hash="t", expires_at=NOW),
+        ProfileUpdated(display_name="Lena", locale="en"),
+    ])
+    def test_other_events_void_nothing(self, event):
+        assert domain.revocation(account(sessions=self.sessions), event, NOW) is None
+
+    def test_only_a_link_for_a_new_address_remembers_the_session_that_asked(self):
+        state = account()
+        new = domain.decide_issue_confirmation(state, email="New@Example.org", token_hash="h", now=NOW,
+                                               session_id="here")
+        resent = domain.decide_issue_confirmation(state, email=state.email, token_hash="h", now=NOW,
+                                                  session_id="here")
+        assert (new.session_id, resent.session_id) == ("here", None)
 
 
 class TestThrottle:

@@ -60,3 +60,17 @@ def test_every_bucket_belongs_to_a_service():
     owners = perms.buckets()
     assert owners[subjects.KV_JWKS] == "identity"
     assert owners[subjects.KV_SLUGS] == "directory"
+
+
+def test_only_identity_writes_the_revocation_list_and_everyone_else_reads_it():
+    writers = [user for user in perms.USERS if f"$KV.{subjects.KV_REVOCATIONS}.>" in publishes(user)]
+    assert writers == ["identity"]
+    stream = perms.kv_stream(subjects.KV_REVOCATIONS)
+    # Everyone who verifies tokens: open the bucket, read it and watch it with an ordered consumer.
+    for user in (*subjects.SERVICES, perms.GATEWAY):
+        rules = publishes(user)
+        assert f"$JS.API.STREAM.INFO.{stream}" in rules, user
+        assert f"$JS.API.CONSUMER.*.{stream}" in rules or f"$JS.API.CONSUMER.*.{stream}.>" in rules, user
+        if user != "identity":  # nor take an entry back behind identity's back
+            assert not {f"$JS.API.STREAM.{verb}.{stream}" for verb in ("UPDATE", "PURGE", "MSG.DELETE")} & rules
+    assert subjects.KV_REVOCATIONS in perms.VERIFIER_BUCKETS and subjects.KV_JWKS in perms.VERIFIER_BUCKETS
