@@ -165,7 +165,7 @@ async def resend_confirmation(request: Request) -> HTMLResponse:
     fields, lang = await form_of(request)
     email = fields.get("email", "").strip()
     error = await call_identity(
-        request, Identity.resend_confirmation, lambda: contract.ResendConfirmation(email=email)
+        request, Identity.resend_confirmation, lambda: contract.ResendConfirmation(email=email, locale=lang)
     )
     if error is None:
         return message(request, lang, "confirm.resent")
@@ -216,7 +216,8 @@ async def request_reset(request: Request) -> HTMLResponse:
     fields, lang = await form_of(request)
     identifier = fields.get("identifier", "").strip()
     error = await call_identity(
-        request, Identity.request_password_reset, lambda: contract.RequestPasswordReset(identifier=identifier)
+        request, Identity.request_password_reset,
+        lambda: contract.RequestPasswordReset(identifier=identifier, locale=lang),
     )
     if error is None:
         return message(request, lang, "reset.requested")

@@ -537,10 +537,15 @@ class DescribeInvitation(Request):
 
 class CreateActor(Request, ActorDetails):
     """The caller becomes the owner; the actor is pending until an admin approves it.
-    Without `slug`, one is made from the name."""
+    Without `slug`, one is made from the name.
+
+    `idempotency_key`: the client's name for this creation (GraphQL `clientMutationId`). A
+    retry with the same key by the same caller — after a lost reply, say — answers with the
+    actor the first request created, as it is now, instead of creating a second one."""
 
     slug: Slug | None = None
     regions: Regions = Field(min_length=1, max_length=500)
+    idempotency_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] | None = None
 
 
 ActorClearable = Literal["short_name", "website", "email", "phone", "address", "coordinates"]

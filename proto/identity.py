@@ -80,7 +80,10 @@ class Register(Request):
 
 
 class ResendConfirmation(Request):
+    """`locale`: the language of the answer (the asker's page); the mail is in the account's."""
+
     email: Identifier
+    locale: Locale | None = None
 
 
 class ConfirmEmail(Request):
@@ -105,7 +108,10 @@ class SignOutEverywhere(Request):
 
 
 class RequestPasswordReset(Request):
+    """`locale`: the language of the answer (the asker's page); the mail is in the account's."""
+
     identifier: Identifier
+    locale: Locale | None = None
 
 
 class ResetPassword(Request):

@@ -35,6 +35,23 @@ def aggregate_id(subject: str) -> str:
     return subject.rsplit(".", 1)[-1]
 
 
+# A service's deferred work (services/kernel/tasks.py): a work queue per service, consumed
+# by one durable consumer shared by its replicas.
+TASKS_CONSUMER = "tasks"
+
+
+def tasks_stream(service: str) -> str:
+    return f"{service.upper()}_TASKS"
+
+
+def tasks_filter(service: str) -> str:
+    return f"{service}.tasks.>"
+
+
+def task_subject(service: str, kind: str) -> str:
+    return f"{service}.tasks.{kind}"
+
+
 # Outgoing mail: a work queue, deleted on ack, because a mail carries raw links.
 MAIL_STREAM = "MAIL"
 MAIL_OUTBOX = "mail.outbox"

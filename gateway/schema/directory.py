@@ -15,6 +15,7 @@ from enum import Enum
 from typing import Any, get_args
 
 import strawberry
+from pydantic import ValidationError
 from graphql import GraphQLError
 from gateway.context import GatewayInfo
 from strawberry.types.unset import UNSET
@@ -29,7 +30,7 @@ from proto import directory as contract
 from proto.common import Endpoint, Q, R
 from proto.directory import Directory
 from proto.errors import ErrorCode, Invalid
-from proto.validation import camel
+from proto.validation import camel, invalid_from
 
 # ---- turning input into requests -------------------------------------------------------
 
@@ -139,6 +140,9 @@ class CreateActorInput:
     regions: list[str] = strawberry.field(description="Keys (AGS) of the regions the actor serves; at least one.")
     topics: list[str] | None = None
     languages: list[str] | None = None
+    client_mutation_id: str | None = strawberry.field(default=None, description=(
+        "Your name for this creation (up to 100 characters). Sending the same request again with the same "
+        "value — after a lost answer, say — returns the actor the first one created instead of a second."))
 
 
 @strawberry.input(description="Change an actor. Omitted fields stay; `null` empties a field.")
@@ -287,7 +291,7 @@ class ActorPayload:
 
 @strawberry.type
 class CreateActorPayload(ActorPayload):
-    pass
+    client_mutation_id: str | None = strawberry.field(description="The input's clientMutationId, as sent.")
 
 
 @strawberry.type
@@ -448,8 +452,21 @@ class Query:
 class Mutation:
     @strawberry.mutation(description="Create an actor; the caller owns it; it is pending until an admin approves.")
     async def create_actor(self, info: GatewayInfo, input: CreateActorInput) -> CreateActorPayload:
-        outcome = await change(info, Directory.create_actor, lambda: contract.CreateActor.model_validate(given(input)))
-        return CreateActorPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)
+        def build() -> contract.CreateActor:
+            values = given(input)
+            if "client_mutation_id" in values:
+                values["idempotency_key"] = values.pop("client_mutation_id")
+            try:
+                return contract.CreateActor.model_validate(values)
+            except ValidationError as e:
+                problem = invalid_from(e)
+                if problem.field == "idempotencyKey":  # the contract's name for the client's
+                    problem.field = "clientMutationId"
+                raise problem from None
+
+        outcome = await change(info, Directory.create_actor, build)
+        return CreateActorPayload(actor=actor_of(outcome), user_errors=outcome.user_errors,
+                                  client_mutation_id=input.client_mutation_id)
 
     @strawberry.mutation(description="Owners and editors: change an actor's profile.")
     async def update_actor(self, info: GatewayInfo, input: UpdateActorInput) -> UpdateActorPayload:
@@ -528,7 +545,8 @@ class Mutation:
         invitation = Invitation.of(outcome.reply) if outcome.reply is not None else None
         return InviteMemberPayload(invitation=invitation, user_errors=outcome.user_errors)
 
-    @strawberry.mutation(description="Join an actor with the token of an invitation link.")
+    @strawberry.mutation(description="Join an actor with the token of an invitation link: only the account "
+                                     "whose confirmed address the invitation was mailed to may.")
     async def accept_invitation(self, info: GatewayInfo, input: AcceptInvitationInput) -> AcceptInvitationPayload:
         outcome = await change(info, Directory.accept_invitation, lambda: contract.AcceptInvitation(token=input.token))
         return AcceptInvitationPayload(actor=actor_of(outcome), user_errors=outcome.user_errors)

@@ -328,9 +328,11 @@ def slugify(name: str) -> str:
 
 # ---- deciding: the actor itself ------------------------------------------------------
 
+PROFILE_FIELDS = set(api.ActorProfile.model_fields)  # what of a request becomes the profile
+
 def decide_create(cmd: api.CreateActor, *, actor_id: str, owner: Principal, slug: str,
                   known_regions: Collection[str]) -> api.ActorCreated:
-    values = cmd.model_dump(exclude={"slug"})
+    values = cmd.model_dump(include=PROFILE_FIELDS - {"slug"})
     profile = check_profile(_build(api.ActorProfile, {**values, "slug": slug}), known_regions)
     return api.ActorCreated(actor_id=actor_id, owner_id=owner.account_id, profile=profile)
 
@@ -355,7 +357,7 @@ def repeated(keys: list[str]) -> dict[int, int]:
 
 def import_profile(row: api.CreateActor, slug: str) -> api.ActorProfile:
     """An import row (the fields of `create_actor`) as the profile it would store, unchecked."""
-    return _build(api.ActorProfile, {**row.model_dump(exclude={"slug"}), "slug": slug})
+    return _build(api.ActorProfile, {**row.model_dump(include=PROFILE_FIELDS - {"slug"}), "slug": slug})
 
 
 def decide_import(row: api.CreateActor, *, actor_id: str, slug: str,
@@ -499,14 +501,20 @@ def decide_invite(state: ActorState, principal: Principal, *, email: str, role: 
     )
 
 
-def decide_accept(state: ActorState, principal: Principal, *, token_hash: str,
-                  now: datetime) -> api.InvitationAccepted:
+def decide_accept(state: ActorState, principal: Principal, *, token_hash: str, now: datetime,
+                  accepting_email: str) -> api.InvitationAccepted:
+    """An invitation is for the address it was mailed to, not for whoever holds the link:
+    only the account whose (confirmed) address it is may accept it. `accepting_email`: the
+    accepting account's address, lower-cased."""
     invitation = next((i for i in state.invitations.values() if i.token_hash == token_hash), None)
     if invitation is None:
         raise Invalid("this invitation link is not valid any more: it was used or replaced by a newer one",
                       "token")
     if invitation.expires_at <= now:
         raise Invalid("this invitation link has expired; ask for a new invitation", "token")
+    if email_key(accepting_email) != invitation.email:
+        raise Forbidden("this invitation was sent to another address; sign in with the account of that "
+                        "address, or ask for an invitation to yours", "token")
     if state.role_of(principal.account_id) is not None:
         raise Conflict("you are already a member of this actor", "token")
     return api.InvitationAccepted(actor_id=state.id, invitation_id=invitation.id,

@@ -20,8 +20,8 @@ import aiosqlite
 from proto import directory as api
 from proto import subjects
 from proto.common import Accepted
-from proto.envelope import Event, new_id
-from proto.errors import Conflict, Forbidden, Invalid, NotFound
+from proto.envelope import Event, new_id, stable_id
+from proto.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from services.directory import domain, mails, regions, replies, search, views
 from services.directory.domain import ActorState
 from services.directory.reactions import Accounts
@@ -329,7 +329,11 @@ class DirectoryService(ServiceRuntime):
 
     async def create_actor(self, req: api.CreateActor, ctx: RequestContext) -> api.Actor:
         principal = ctx.principal()
-        actor_id = new_id()
+        # With a client's key the id is the key's: a retry finds what the first attempt made.
+        actor_id = (stable_id("create-actor", principal.account_id, req.idempotency_key)
+                    if req.idempotency_key else new_id())
+        if req.idempotency_key and (made := await views.load_actor(self.db, actor_id)) is not None:
+            return await self._reply(made, principal)
         known = await self._known(req.regions)
         base = req.slug or domain.slugify(req.name)
         # Decide before claiming a slug: bad input must leave no trace.
@@ -337,16 +341,24 @@ class DirectoryService(ServiceRuntime):
         slug = await self._claim_slug(base, actor_id, explicit=req.slug is not None)
         event = domain.with_slug(event, slug)
 
-        async def decision() -> Decision:
+        async def decision() -> Decision | None:
+            # A twin request with the same key may have stored it meanwhile: then that one is the answer.
+            if await views.load_actor(self.db, actor_id) is not None:
+                return None
             return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
 
         assert self.commands is not None
         try:
             appended = await self.commands.run(decision, by=principal.account_id)
+        except Unavailable:
+            # The event may be stored and only this view behind: the slug stays claimed (an
+            # actor that never appeared loses its claim after the grace period, claims.py).
+            raise
         except BaseException:
             await self.slugs.release(slug, actor_id)
             raise
-        assert appended is not None
+        if appended is None:
+            return await self._reply(await self._state(actor_id), principal)
         state = domain.evolve(None, event, version=appended.seq, at=appended.envelope.occurred_at,
                               by=principal.account_id)
         return await self._reply(state, principal)
@@ -488,9 +500,15 @@ class DirectoryService(ServiceRuntime):
             raise Invalid("this invitation link is not valid any more: it was used or replaced by a newer one",
                           "token")
         now = self.clock.now()
-        # The invitee is no member yet, so may not see a pending actor: the token is the permission.
+        # The directory's copy of the account holds its confirmed address: identity lets
+        # nobody sign in before confirming, and a new address counts once it is confirmed.
+        account = (await views.accounts_by_ids(self.db, [principal.account_id])).get(principal.account_id)
+        if account is None:
+            raise Unavailable("your account is not known to the directory yet; try again in a moment")
+        # The invitee is no member yet, so may not see a pending actor: the token (for their
+        # address) is the permission.
         outcome = await self._change(actor_id, principal, lambda s: domain.decide_accept(
-            s, principal, token_hash=hashed, now=now), must_see=False)
+            s, principal, token_hash=hashed, now=now, accepting_email=account.email), must_see=False)
         return await self._reply(outcome.state, principal)
 
     async def describe_invitation(self, req: api.DescribeInvitation,

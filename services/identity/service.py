@@ -37,8 +37,21 @@ from services.kernel.outbox import enqueue
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_kv
+from services.kernel.tasks import Task, TaskKind, Tasks
 
 log = get_logger("identity")
+
+
+class MailTask(Task):
+    """A link to mail, if the identifier (folded username or address) belongs to an account."""
+
+    identifier: str
+
+
+# Deferred so that asking about an address with an account costs what asking about one
+# without costs: a request queues the task and answers; the mail follows from the queue.
+PASSWORD_RESET_MAIL = TaskKind("password_reset_mail", MailTask)
+CONFIRMATION_MAIL = TaskKind("confirmation_mail", MailTask)
 
 KEY_REFRESH_INTERVAL = 60.0
 WRONG_CREDENTIALS = "the username, email address or password is not right"
@@ -104,8 +117,13 @@ class IdentityService(ServiceRuntime):
         self.keys = KeyRing(self.js, self.settings, self.clock)
         await self.keys.start()
         self._key_task = asyncio.create_task(self._refresh_keys(), name="identity-keys")
+        self.tasks = Tasks(self.js, self.name, replicas)
+        self.tasks.handle(PASSWORD_RESET_MAIL, self._send_reset_link)
+        self.tasks.handle(CONFIRMATION_MAIL, self._send_confirmation_link)
+        await self.tasks.start()
 
     async def on_stop(self) -> None:
+        await self.tasks.stop()
         if self._key_task:
             self._key_task.cancel()
             try:
@@ -255,17 +273,21 @@ class IdentityService(ServiceRuntime):
         return sent(req.locale)
 
     async def resend_confirmation(self, req: api.ResendConfirmation, ctx: RequestContext) -> Accepted:
-        now = self.clock.now()
-        await self.mail_limits.take(domain.email_key(req.email), ctx.caller.client_address, now, "email")
-        state = await views.by_email(self.db, req.email)
+        # The same work whatever the address: count it, queue it, answer (see kernel/tasks.py).
+        await self.mail_limits.take(domain.email_key(req.email), ctx.caller.client_address, self.clock.now(),
+                                    "email")
+        await self.tasks.defer(CONFIRMATION_MAIL, MailTask(identifier=domain.email_key(req.email)))
+        return sent(req.locale)
+
+    async def _send_confirmation_link(self, task: MailTask) -> None:
+        state = await views.by_email(self.db, task.identifier)
         if state is None or state.email_confirmed:
-            return sent(None)
+            return  # only mail tells the owner of an address anything
         token = new_secret()
         await self._change(state.id, lambda s: domain.decide_issue_confirmation(
-            s, email=s.email, token_hash=digest(token), now=now), by=None, loaded=state)
+            s, email=s.email, token_hash=digest(token), now=self.clock.now()), by=None, loaded=state)
         await self._mail("confirm-email", to=state.email, locale=state.locale, path="/confirm", token=token,
                          name=state.display_name, email=state.email)
-        return sent(state.locale)
 
     async def confirm_email(self, req: api.ConfirmEmail, ctx: RequestContext) -> Accepted:
         now = self.clock.now()
@@ -298,8 +320,10 @@ class IdentityService(ServiceRuntime):
         now = self.clock.now()
         identifier = domain.identifier_key(req.identifier)
         state = await views.by_identifier(self.db, identifier)
-        # Throttled per account when there is one, else per identifier: the same from outside.
-        throttle_key = state.id if state else f"unknown:{identifier}"
+        # Throttled per identifier as typed (folded) and per client address — never per account:
+        # a lock earned as "anna" must not follow to "anna@example.org", or the answer would
+        # tell whether the two identifiers belong to one account.
+        throttle_key = f"identifier:{identifier}"
         address = ctx.caller.client_address
         await self.throttle.check(throttle_key, address, now)
         if not await verify_password(state.password_hash if state else None, req.password) or state is None:
@@ -347,18 +371,21 @@ class IdentityService(ServiceRuntime):
     # ---- passwords -------------------------------------------------------------------
 
     async def request_password_reset(self, req: api.RequestPasswordReset, ctx: RequestContext) -> Accepted:
-        now = self.clock.now()
+        # The same work whatever the identifier: count it, queue it, answer (see kernel/tasks.py).
         identifier = domain.identifier_key(req.identifier)
-        await self.mail_limits.take(identifier, ctx.caller.client_address, now, "identifier")
-        state = await views.by_identifier(self.db, identifier)
+        await self.mail_limits.take(identifier, ctx.caller.client_address, self.clock.now(), "identifier")
+        await self.tasks.defer(PASSWORD_RESET_MAIL, MailTask(identifier=identifier))
+        return sent(req.locale)
+
+    async def _send_reset_link(self, task: MailTask) -> None:
+        state = await views.by_identifier(self.db, task.identifier)
         if state is None:
-            return sent(None)
+            return  # only mail tells the owner of an address anything
         token = new_secret()
-        await self._change(state.id, lambda s: domain.decide_request_reset(s, token_hash=digest(token), now=now),
-                           by=None, loaded=state)
+        await self._change(state.id, lambda s: domain.decide_request_reset(
+            s, token_hash=digest(token), now=self.clock.now()), by=None, loaded=state)
         await self._mail("password-reset", to=state.email, locale=state.locale, path="/reset", token=token,
                          name=state.display_name)
-        return sent(state.locale)
 
     async def reset_password(self, req: api.ResetPassword, ctx: RequestContext) -> Accepted:
         now = self.clock.now()

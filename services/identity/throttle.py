@@ -1,9 +1,12 @@
 """Brute-force and mail-flood limits, shared by every identity replica through JetStream KV.
 
-Sign-in: failures are counted per account and per client address. From the 5th failure on
-an account (the 20th from one address — offices share an address) each further attempt
+Sign-in: failures are counted per identifier as typed (a username or an address, folded)
+and per client address — not per account, so that a lock earned under one identifier says
+nothing about whether another belongs to the same account. From the 5th failure on an
+identifier (the 20th from one address — offices share an address) each further attempt
 waits for a lock that doubles from 30 seconds up to 15 minutes and ends by itself; a
-success resets the account's count. Counters vanish with the bucket's TTL.
+success resets that identifier's count. Password and address changes by a signed-in owner
+count per account. Counters vanish with the bucket's TTL.
 
 Mail-sending requests: at most a few per target address and more per client address in a
 rolling hour. Keys are hashes, so the bucket holds no address in clear, and a counter is

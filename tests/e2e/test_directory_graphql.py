@@ -651,3 +651,38 @@ async def test_bad_input_is_invalid_input_naming_the_field_and_stores_nothing(ap
     stored = (await owner(ACTOR_BY_ID, id=actor["id"]))["actor"]
     assert stored["email"] == "ok@example.org" and stored["version"] == actor["version"]
     assert stored["contactPersons"] == [] and stored["offerings"] == [] and stored["invitations"] == []
+
+
+# ---- a retried create ------------------------------------------------------------------
+
+CREATE_KEYED = f"""mutation($input: CreateActorInput!) {{
+  createActor(input: $input) {{ actor {{ id name }} clientMutationId {USER_ERRORS} }} }}"""
+MY_ACTORS = """query { myActors { id name } }"""
+
+
+async def test_a_create_retried_with_its_client_mutation_id_returns_the_first_actor(api, smtp):
+    owner = await member(api, smtp, "retrier")
+    name = f"Beratungsstelle {marker('retry')}"
+    values = {"kind": "counselling-service", "name": name, "regions": [SAARBRUECKEN], "clientMutationId": "c-1"}
+    first = (await owner(CREATE_KEYED, input=values))["createActor"]
+    assert first["userErrors"] == [] and first["clientMutationId"] == "c-1"
+    # A lost answer retried, and the same request racing itself several times at once.
+    again = [r["createActor"] for r in await asyncio.gather(*(owner(CREATE_KEYED, input=values) for _ in range(6)))]
+    assert {r["actor"]["id"] for r in again} == {first["actor"]["id"]}
+    assert [a["name"] for a in (await owner(MY_ACTORS))["myActors"]].count(name) == 1
+    # Another key is another creation; the same key from another member is theirs alone.
+    other = (await owner(CREATE_KEYED, input={**values, "name": name + " II", "clientMutationId": "c-2"}))
+    assert other["createActor"]["actor"]["id"] != first["actor"]["id"]
+    stranger = await member(api, smtp, "retrier-two")
+    theirs = (await stranger(CREATE_KEYED, input=values))["createActor"]
+    assert theirs["userErrors"] == [] and theirs["actor"]["id"] != first["actor"]["id"]
+
+
+async def test_a_client_mutation_id_too_long_is_refused_by_name_and_creates_nothing(api, smtp):
+    owner = await member(api, smtp, "longkey")
+    name = f"Beratungsstelle {marker('longkey')}"
+    answer = (await owner(CREATE_KEYED, input={"kind": "counselling-service", "name": name,
+                                                "regions": [SAARBRUECKEN], "clientMutationId": "x" * 101}))
+    assert codes_of(answer["createActor"]) == ["INVALID_INPUT"]
+    assert answer["createActor"]["userErrors"][0]["field"] == "clientMutationId"
+    assert name not in [a["name"] for a in (await owner(MY_ACTORS))["myActors"]]

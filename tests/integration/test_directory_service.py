@@ -282,6 +282,14 @@ async def test_invitations_are_single_use_replaceable_and_expire(directory):
         await directory.client.directory.accept_invitation(api.AcceptInvitation(token=token_of(first_mail)), eda)
     assert replaced.value.field == "token"
 
+    # The link is for eda's address: another signed-in member holding it cannot join with it.
+    other = await directory.account("acc-intruder", "intruder@example.org", "Ida Intruder")
+    with pytest.raises(Forbidden) as not_theirs:
+        await directory.client.directory.accept_invitation(api.AcceptInvitation(token=token_of(second_mail)), other)
+    assert not_theirs.value.field == "token"
+    assert "acc-intruder" not in [m.account_id for m in (await directory.client.directory.get_actor(
+        api.GetActor(id=actor.id), owner)).members]
+
     joined = await directory.client.directory.accept_invitation(
         api.AcceptInvitation(token=token_of(second_mail)), eda)
     assert joined.viewer_role == "editor" and joined.status == "pending"  # members see their pending actor
@@ -299,6 +307,7 @@ async def test_invitations_are_single_use_replaceable_and_expire(directory):
         api.InviteMember(actor_id=actor.id, email="late@example.org", locale="de"), owner)
     [late_mail] = await directory.mails()
     assert late_mail.locale == "de" and "Einladung" in late_mail.subject
+    await directory.account("acc-late", "late@example.org", "Lea Late")
     directory.clock.advance(timedelta(hours=73))
     late = directory.caller("acc-late")  # minted after the clock moved: still valid
     with pytest.raises(Invalid) as expired:

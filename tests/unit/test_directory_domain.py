@@ -44,7 +44,7 @@ def with_editor(state: ActorState) -> ActorState:
     invited = domain.decide_invite(state, OWNER, email="Editor@Example.org", role="editor", invitation_id="i1",
                                    token_hash="h1", now=T0, member_emails=set())
     state = apply(state, invited, by=OWNER.account_id)
-    accepted = domain.decide_accept(state, EDITOR, token_hash="h1", now=T0)
+    accepted = domain.decide_accept(state, EDITOR, token_hash="h1", now=T0, accepting_email="editor@example.org")
     return apply(state, accepted, by=EDITOR.account_id)
 
 
@@ -255,21 +255,36 @@ def test_a_repeated_invitation_replaces_the_older_one():
     assert second.replaces == "i1"
     state = apply(state, second)
     with pytest.raises(Invalid) as refused:
-        domain.decide_accept(state, STRANGER, token_hash="old", now=T0)
+        domain.decide_accept(state, STRANGER, token_hash="old", now=T0, accepting_email="neu@example.org")
     assert refused.value.field == "token"
-    joined = apply(state, domain.decide_accept(state, STRANGER, token_hash="new", now=T0))
+    joined = apply(state, domain.decide_accept(state, STRANGER, token_hash="new", now=T0,
+                                              accepting_email="neu@example.org"))
     assert joined.role_of("stranger") == "owner"
     with pytest.raises(Invalid):  # single use
-        domain.decide_accept(joined, Principal("other", "member", None), token_hash="new", now=T0)
+        domain.decide_accept(joined, Principal("other", "member", None), token_hash="new", now=T0,
+                             accepting_email="neu@example.org")
+
+
+def test_an_invitation_is_for_the_address_it_was_sent_to_not_for_whoever_holds_the_link():
+    state = new_actor()
+    state = apply(state, domain.decide_invite(state, OWNER, email="Chefin@Example.org", role="owner",
+                                              invitation_id="i1", token_hash="h", now=T0, member_emails=set()))
+    with pytest.raises(Forbidden) as refused:
+        domain.decide_accept(state, STRANGER, token_hash="h", now=T0, accepting_email="someone.else@example.org")
+    assert refused.value.field == "token" and "another address" in refused.value.message
+    accepted = domain.decide_accept(state, STRANGER, token_hash="h", now=T0, accepting_email="CHEFIN@example.org")
+    assert (accepted.account_id, accepted.role) == ("stranger", "owner")
 
 
 def test_an_invitation_expires_after_72_hours():
     state = new_actor()
     state = apply(state, domain.decide_invite(state, OWNER, email="n@example.org", role="editor",
                                               invitation_id="i1", token_hash="h", now=T0, member_emails=set()))
-    domain.decide_accept(state, STRANGER, token_hash="h", now=T0 + timedelta(hours=71))
+    domain.decide_accept(state, STRANGER, token_hash="h", now=T0 + timedelta(hours=71),
+                         accepting_email="n@example.org")
     with pytest.raises(Invalid) as refused:
-        domain.decide_accept(state, STRANGER, token_hash="h", now=T0 + timedelta(hours=72))
+        domain.decide_accept(state, STRANGER, token_hash="h", now=T0 + timedelta(hours=72),
+                             accepting_email="n@example.org")
     assert "expired" in refused.value.message
 
 
@@ -394,7 +409,8 @@ def test_an_admin_invites_the_first_owner_of_an_imported_actor_and_no_one_else_m
     invited = domain.decide_invite(state, ADMIN, email="chefin@example.org", role="owner", invitation_id="i1",
                                    token_hash="h", now=T0, member_emails=set())
     state = apply(state, invited, by=ADMIN.account_id)
-    state = apply(state, domain.decide_accept(state, OWNER, token_hash="h", now=T0))
+    state = apply(state, domain.decide_accept(state, OWNER, token_hash="h", now=T0,
+                                              accepting_email="chefin@example.org"))
     assert state.owners == ["owner"]
 
 

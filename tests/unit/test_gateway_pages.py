@@ -111,7 +111,7 @@ async def test_asking_for_a_new_confirmation_link():
     identity = FakeIdentity(replies={"resend_confirmation": Accepted()})
     response = await post(identity, "/confirm/resend", {"email": " amira@example.org ", "lang": "de"})
     assert response.status_code == 200 and "Neuer Link unterwegs" in response.text
-    assert identity.calls[0].request == contract.ResendConfirmation(email="amira@example.org")
+    assert identity.calls[0].request == contract.ResendConfirmation(email="amira@example.org", locale="de")
 
 
 async def test_an_unreachable_identity_keeps_the_link_usable():
@@ -168,4 +168,4 @@ async def test_requesting_a_new_reset_link():
     identity = FakeIdentity(replies={"request_password_reset": Accepted()})
     response = await post(identity, "/reset/request", {"identifier": "amira"})
     assert response.status_code == 200
-    assert identity.calls[0].request == contract.RequestPasswordReset(identifier="amira")
+    assert identity.calls[0].request == contract.RequestPasswordReset(identifier="amira", locale="de")
