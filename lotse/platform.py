@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import importlib
 import signal
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from typing import Any
 
 import uvicorn
 
 from services.kernel.clock import Clock
-from services.kernel.connection import connect
+from services.kernel.connection import connect, release
 from services.kernel.logging import get_logger
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.settings import Settings
@@ -106,18 +107,22 @@ class Platform:
         for service in reversed(list(self.services.values())):
             await service.stop()
         for nc in self._connections:
-            await nc.drain()
+            await release(nc)
         self.services.clear()
         self._connections.clear()
 
 
 async def run_until_signalled(
-    platform: Platform, after_start: Callable[[], Awaitable[None]] | None = None
+    platform: Platform,
+    after_start: Callable[[], Awaitable[None]] | None = None,
+    guard: Callable[[], Coroutine[Any, Any, object]] | None = None,
 ) -> None:
     """Start, run until SIGINT/SIGTERM, stop in order.
 
     A signal that arrives while the platform is still starting (waiting for NATS, say)
-    cancels the start instead of waiting for it to finish.
+    cancels the start instead of waiting for it to finish. `guard` runs beside the platform
+    from the start on (`lotse dev` supervises its nats-server there): when it ends — by
+    raising, typically — the platform stops, and its error is raised.
     """
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -131,16 +136,24 @@ async def run_until_signalled(
 
     starting = asyncio.create_task(start(), name="platform-start")
     signalled = asyncio.create_task(stop.wait(), name="platform-signal")
+    guarding = asyncio.create_task(guard() if guard else asyncio.Event().wait(), name="platform-guard")
     try:
-        await asyncio.wait({starting, signalled}, return_when=asyncio.FIRST_COMPLETED)
-        if starting.done():
+        done, _ = await asyncio.wait({starting, signalled, guarding}, return_when=asyncio.FIRST_COMPLETED)
+        if starting in done and guarding not in done:
             starting.result()  # a failed start raises here
-            await signalled
-        else:
+            await asyncio.wait({signalled, guarding}, return_when=asyncio.FIRST_COMPLETED)
+        if not starting.done():
             starting.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await starting
+        elif not starting.cancelled() and guarding.done():
+            starting.exception()  # what ended the guard is the cause to report, not this
+        if guarding.done():
+            guarding.result()  # raises what ended it
     finally:
         signalled.cancel()
+        guarding.cancel()
+        # Ended before the stop: a supervisor must not act on what stopping does.
+        await asyncio.wait({guarding})
         log.info("platform.stopping")
         await platform.stop()

@@ -73,3 +73,18 @@ async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -
                 raise
             log.info("nats.waiting", connection=name, url=redacted(url))
             await asyncio.sleep(0.5)
+
+
+async def release(nc: NATS) -> None:
+    """End a connection: drained when its server answers (what is in flight is finished),
+    closed when it does not — nats-py refuses to drain a connection that is reconnecting,
+    and there is nothing to finish on a server that is gone."""
+    if nc.is_closed:
+        return
+    if nc.is_connected:
+        try:
+            await nc.drain()
+            return
+        except (nats.errors.ConnectionReconnectingError, nats.errors.ConnectionClosedError):
+            pass  # lost the server just now
+    await nc.close()
