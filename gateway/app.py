@@ -1,15 +1,15 @@
-"""The gateway's ASGI app: GraphQL at /graphql, mail-link pages, health and metrics.
+"""The gateway's ASGI app: GraphQL at /graphql, mail-link pages, health; metrics on their own port.
 
     uvicorn --factory gateway.app:create_app
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from gateway import exports, health, invitation, pages
@@ -18,7 +18,7 @@ from gateway.correlation import CorrelationId
 from gateway.graphql import graphql_router
 from gateway.limits import BodySizeLimit, TimeLimit
 from gateway.live import LiveHub
-from gateway.metrics import HttpMetrics
+from gateway.metrics import HttpMetrics, MetricsListener
 from gateway.state import Gateway
 from proto.client import LotseClient
 from services.kernel import logging as kernel_logging
@@ -61,6 +61,22 @@ async def running(gateway: Gateway) -> AsyncIterator[None]:
         log.info("gateway.stopped")
 
 
+@asynccontextmanager
+async def serving_metrics(gateway: Gateway) -> AsyncIterator[MetricsListener]:
+    settings = gateway.settings
+    listener = MetricsListener(gateway.metrics, settings.metrics_host, settings.metrics_port)
+    try:
+        listener.start()
+    except OSError as e:
+        log.error("gateway.metrics_unavailable", address=f"{settings.metrics_host}:{settings.metrics_port}",
+                  error=str(e), hint="set LOTSE_METRICS_PORT to a free port")
+        raise
+    try:
+        yield listener
+    finally:
+        await asyncio.to_thread(listener.stop)  # waits for the server thread's poll to end
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or get_settings()
     kernel_logging.configure(settings.log_level, settings.log_format)
@@ -68,8 +84,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with running(gateway):
-            yield
+        # Metrics first: a taken metrics port stops the start before anything connects.
+        async with serving_metrics(gateway):
+            async with running(gateway):
+                yield
 
     app = FastAPI(title="Lotse gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.gateway = gateway
@@ -80,11 +98,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(exports.router)
     app.include_router(health.router)
     app.mount("/assets", StaticFiles(directory=pages.STATIC), name="assets")
-
-    @app.get("/metrics", include_in_schema=False)
-    async def metrics(request: Request) -> Response:
-        body, content_type = gateway.metrics.render()
-        return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})
 
     # Outermost last: metrics see the 413s and 504s the limits answer with.
     app.add_middleware(BodySizeLimit)

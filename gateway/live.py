@@ -61,6 +61,9 @@ class LiveHub:
         self._queue_size = queue_size
         self._accounts: dict[str, set[Listener]] = defaultdict(set)
         self._subscription: Subscription | None = None
+        # Kept as a number, not summed over _accounts: the metrics thread reads it while
+        # the event loop changes the dict.
+        self._listeners = 0
 
     async def start(self, nc: NATS) -> None:
         self._subscription = await nc.subscribe(subjects.LIVE_ACCOUNT_ALL, cb=self._on_account)
@@ -73,22 +76,25 @@ class LiveHub:
             for listener in listeners:
                 listener.offer(_CLOSED)
         self._accounts.clear()
+        self._listeners = 0
 
     @property
     def listener_count(self) -> int:
-        return sum(len(listeners) for listeners in self._accounts.values())
+        return self._listeners
 
     @asynccontextmanager
     async def account(self, account_id: str) -> AsyncIterator[Listener]:
         """Listen to one account's changes for as long as the block runs."""
         listener = Listener(self._queue_size)
         self._accounts[account_id].add(listener)
+        self._listeners += 1
         try:
             yield listener
         finally:
             listeners = self._accounts.get(account_id)
-            if listeners is not None:
+            if listeners is not None and listener in listeners:
                 listeners.discard(listener)
+                self._listeners -= 1
                 if not listeners:
                     del self._accounts[account_id]
 

@@ -1,5 +1,9 @@
 """Prometheus metrics of the gateway: HTTP requests, GraphQL operations and their errors.
 
+They are served on a listener of their own (`LOTSE_METRICS_HOST`/`LOTSE_METRICS_PORT`), not
+on the public port: route names, error rates and live connections tell an outsider how the
+platform is used and where it hurts. Prometheus scrapes that address from inside.
+
 Every label has a bounded set of values: routes are the app's route templates, GraphQL
 operations are named by their root field (checked against the schema) rather than by the
 client-chosen operation name, and error codes come from the platform's closed set.
@@ -7,11 +11,13 @@ client-chosen operation name, and error codes come from the platform's closed se
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from wsgiref.simple_server import WSGIServer
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, get_operation_ast
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
@@ -57,12 +63,36 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
-    def render(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
-
     def graphql_error(self, error: GraphQLError) -> None:
         code = (error.extensions or {}).get("code")
         self.errors.labels(code if code in ERROR_CODES else ErrorCode.INTERNAL.value).inc()
+
+
+class MetricsListener:
+    """prometheus_client's own exposition server, in a thread: it answers even while the
+    event loop is busy, which is when metrics matter most. Any path serves the metrics."""
+
+    def __init__(self, metrics: GatewayMetrics, host: str, port: int) -> None:
+        self.metrics, self.host, self.port = metrics, host, port
+        self._server: WSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}/metrics"
+
+    def start(self) -> None:
+        """Raises OSError when the address is taken: better than a gateway without metrics."""
+        self._server, self._thread = start_http_server(self.port, addr=self.host, registry=self.metrics.registry)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(5)
+            self._thread = None
 
 
 def route_of(scope: Scope) -> str:

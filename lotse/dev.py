@@ -28,6 +28,7 @@ def banner(settings: Settings, loaded: bool) -> str:
         "Lotse is running.",
         f"  GraphiQL      {base}/graphql",
         f"  Health        {base}/readyz",
+        f"  Metrics       http://{settings.metrics_host}:{settings.metrics_port}/metrics",
         f"  Mail outbox   {mail}",
         f"  NATS          {redacted(settings.nats_url)}",
         f"  Data          {settings.data_dir.resolve()}",
@@ -41,11 +42,13 @@ def banner(settings: Settings, loaded: bool) -> str:
 async def run(settings: Settings) -> None:
     configure(settings.log_level, settings.log_format)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    if listening(settings.http_host, settings.http_port):
-        raise SystemExit(
-            f"something already listens on {settings.http_host}:{settings.http_port}; is another "
-            "`make dev` running? Stop it, or set LOTSE_HTTP_PORT to another port."
-        )
+    for host, port, variable in ((settings.http_host, settings.http_port, "LOTSE_HTTP_PORT"),
+                                 (settings.metrics_host, settings.metrics_port, "LOTSE_METRICS_PORT")):
+        if listening(host, port):
+            raise SystemExit(
+                f"something already listens on {host}:{port}; is another `make dev` running? "
+                f"Stop it, or set {variable} to another port."
+            )
     nats = EmbeddedNats(settings.nats_url, settings.data_dir / "nats")
     nats.start()
     platform = Platform(settings, clock, SERVICES, gateway=True)

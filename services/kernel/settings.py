@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     )
     http_host: str = Field("127.0.0.1", description="gateway bind address")
     http_port: int = Field(8000, description="gateway port")
+    metrics_host: str = Field(
+        "127.0.0.1", description="bind address of the gateway's Prometheus metrics, apart from the public port"
+    )
+    metrics_port: int = Field(
+        9464, description="port of the gateway's Prometheus metrics (`/metrics`); never publish it"
+    )
     public_url: str = Field("", description="base of links in mails; default http://<http_host>:<http_port>")
     smtp_host: str | None = Field(None, description="SMTP server; unset: mail is written to <data_dir>/mail/*.eml")
     smtp_port: int = Field(587, description="SMTP port")

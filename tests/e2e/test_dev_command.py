@@ -11,6 +11,7 @@ import asyncio
 import signal
 from pathlib import Path
 
+import httpx
 import pytest
 from gql import gql
 
@@ -23,10 +24,12 @@ from tests.support.processes import LotseProcess, wait_for_output, wait_until_re
 pytestmark = pytest.mark.slow
 
 
-def dev_process(data_dir: Path, http_port: int, nats_port: int, log: Path) -> LotseProcess:
+def dev_process(data_dir: Path, http_port: int, nats_port: int, log: Path,
+                metrics_port: int | None = None) -> LotseProcess:
     env = {
         "LOTSE_DATA_DIR": str(data_dir),
         "LOTSE_HTTP_PORT": str(http_port),
+        "LOTSE_METRICS_PORT": str(metrics_port or free_port()),
         "LOTSE_NATS_URL": f"nats://127.0.0.1:{nats_port}",
         "LOTSE_LOG_FORMAT": "json",
         "LOTSE_LOG_LEVEL": "info",
@@ -51,14 +54,21 @@ def pid_alive(pid: int) -> bool:
 
 
 async def test_dev_runs_the_platform_with_sample_data_and_stops_cleanly(tmp_path):
-    http_port, nats_port = free_port(), free_port()
+    http_port, nats_port, metrics_port = free_port(), free_port(), free_port()
     base = f"http://127.0.0.1:{http_port}"
-    dev = dev_process(tmp_path / "var", http_port, nats_port, tmp_path / "dev.log").start()
+    dev = dev_process(tmp_path / "var", http_port, nats_port, tmp_path / "dev.log", metrics_port).start()
     try:
         await asyncio.to_thread(wait_until_ready, f"{base}/readyz", 90, dev)
         await asyncio.to_thread(wait_for_output, dev, "Lotse is running.")
         output = dev.output()
         assert f"{base}/graphql" in output and "mail" in output.lower()
+
+        # Metrics are where the banner says, and not on the public port.
+        metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"
+        assert metrics_url in output
+        async with httpx.AsyncClient() as http:
+            assert "lotse_gateway_http_requests_total" in (await http.get(metrics_url)).text
+            assert (await http.get(f"{base}/metrics")).status_code == 404
 
         api = GraphQL(base)
         session = await sign_in(api, "anna.schmidt", SAMPLE_PASSWORD)

@@ -35,6 +35,7 @@ def deployment(tmp_path, smtp):
         "LOTSE_NATS_URL": nats.url,
         "LOTSE_HTTP_HOST": "127.0.0.1",
         "LOTSE_HTTP_PORT": str(http_port),
+        "LOTSE_METRICS_PORT": str(free_port()),
         "LOTSE_PUBLIC_URL": f"http://127.0.0.1:{http_port}",
         "LOTSE_SMTP_HOST": "127.0.0.1",
         "LOTSE_SMTP_PORT": str(smtp.port),
@@ -180,7 +181,7 @@ async def test_the_first_admin_comes_from_the_command_line(deployment, smtp):
 @pytest.mark.parametrize("args", [["serve", "identity"], ["gateway"]])
 async def test_a_process_still_waiting_for_nats_stops_at_once(tmp_path, args):
     env = {"LOTSE_NATS_URL": f"nats://127.0.0.1:{free_port()}", "LOTSE_HTTP_PORT": str(free_port()),
-           "LOTSE_DATA_DIR": str(tmp_path)}
+           "LOTSE_METRICS_PORT": str(free_port()), "LOTSE_DATA_DIR": str(tmp_path)}
     process = LotseProcess(args, env, tmp_path / "waiting.log").start()
     await asyncio.sleep(2)  # it is retrying its first connection now
     assert process.proc.poll() is None

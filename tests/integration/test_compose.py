@@ -9,6 +9,7 @@ loopback:
     nats :8222       → 127.0.0.1:<free port> (monitoring, the nats health check)
     mailpit:1025     → 127.0.0.1:<free port> (an aiosmtpd server that keeps what it gets)
     gateway 0.0.0.0:8000 → 127.0.0.1:<free port>
+    gateway 0.0.0.0:9464 → 127.0.0.1:<free port> (metrics: exposed, never published)
     /data            → a temporary directory per service
 
 So this checks what a `docker compose up` depends on beyond the image: the commands exist,
@@ -234,8 +235,9 @@ def healthcheck(spec: dict) -> list[str]:
 class Loopback:
     """Compose's host names and container paths → this machine."""
 
-    def __init__(self, tmp: Path, nats_port: int, smtp_port: int, http_port: int):
+    def __init__(self, tmp: Path, nats_port: int, smtp_port: int, http_port: int, metrics_port: int):
         self.tmp, self.nats_port, self.smtp_port, self.http_port = tmp, nats_port, smtp_port, http_port
+        self.metrics_port = metrics_port
 
     def environment(self, name: str, spec: dict) -> dict[str, str]:
         env = {key: str(value) for key, value in spec.get("environment", {}).items()}
@@ -250,6 +252,11 @@ class Loopback:
             assert (env["LOTSE_HTTP_HOST"], env["LOTSE_HTTP_PORT"]) == ("0.0.0.0", "8000")
             assert "8000:8000" in spec["ports"]
             env["LOTSE_HTTP_HOST"], env["LOTSE_HTTP_PORT"] = "127.0.0.1", str(self.http_port)
+        if "LOTSE_METRICS_HOST" in env:
+            assert (env["LOTSE_METRICS_HOST"], env["LOTSE_METRICS_PORT"]) == ("0.0.0.0", "9464")
+            assert [str(port) for port in spec["expose"]] == ["9464"], "the metrics port is for the network only"
+            assert not any("9464" in str(port) for port in spec.get("ports", [])), "never publish metrics"
+            env["LOTSE_METRICS_HOST"], env["LOTSE_METRICS_PORT"] = "127.0.0.1", str(self.metrics_port)
         assert env.get("LOTSE_DATA_DIR") == "/data", name
         env["LOTSE_DATA_DIR"] = str(self.tmp / name)
         return {**base_environment(), **env}
@@ -351,7 +358,7 @@ async def test_compose_services_run_as_local_processes(tmp_path):
     nats_port, monitor_port = free_port(), free_port()
     smtp = SmtpServer()
     smtp.start()
-    loopback = Loopback(tmp_path, nats_port, smtp.port, free_port())
+    loopback = Loopback(tmp_path, nats_port, smtp.port, free_port(), free_port())
 
     nats_env = {**base_environment(), **{k: str(v) for k, v in compose["services"]["nats"]["environment"].items()}}
     server = Process("nats", [nats_server_binary(), "-c", str(nats_config(tmp_path, nats_port, monitor_port))],
@@ -380,6 +387,13 @@ async def test_compose_services_run_as_local_processes(tmp_path):
         # gateway's /readyz waits only for the services its schema calls).
         for process in processes:
             await wait_until_healthy(healthcheck(compose["services"][process.name]), envs[process.name], processes)
+
+        # The gateway's metrics answer on the metrics port, not on the published one.
+        async with httpx.AsyncClient(timeout=5) as http:
+            scraped = await http.get(f"http://127.0.0.1:{loopback.metrics_port}/metrics")
+            public = await http.get(f"http://127.0.0.1:{loopback.http_port}/metrics")
+        assert scraped.status_code == 200 and "lotse_gateway_http_requests_total" in scraped.text
+        assert public.status_code == 404
 
         # Everything so far ran within its permissions: nats-server logs every refusal.
         assert not unexpected_violations(server.log.read_text()), server.output()

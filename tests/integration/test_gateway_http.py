@@ -157,14 +157,33 @@ async def test_oversized_bodies_are_refused_declared_or_streamed(base_url):
     assert streamed.json()["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
-async def test_metrics_count_requests_by_route_and_operations_by_root_field(base_url):
-    api = GraphQL(base_url)
+async def test_metrics_count_requests_by_route_and_operations_by_root_field(gateway):
+    api = GraphQL(gateway.base_url)
     await api("query Mine { viewer { id } }")
+    settings = gateway.app.state.gateway.settings
     async with httpx.AsyncClient() as http:
-        text = (await http.get(f"{base_url}/metrics")).text
+        scraped = await http.get(f"http://{settings.metrics_host}:{settings.metrics_port}/metrics")
+        public = await http.get(f"{gateway.base_url}/metrics")
+    text = scraped.text
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
     assert 'lotse_gateway_graphql_operations_total{name="viewer",type="query"}' in text
     assert 'route="/graphql"' in text and 'status="200"' in text
     assert "Mine" not in text  # client-chosen operation names are not labels
+    assert public.status_code == 404  # not on the port the world reaches
+
+
+async def test_a_taken_metrics_port_stops_the_gateway_from_starting(nats_url, tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        settings = platform_settings(nats_url, tmp_path, None, metrics_port=taken.getsockname()[1])
+        app = create_app(settings, Clock())
+        with pytest.raises(OSError):
+            async with app.router.lifespan_context(app):
+                pass
+        assert app.state.gateway.nc is None  # it never connected
 
 
 # ---- WebSocket --------------------------------------------------------------------------

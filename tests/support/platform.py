@@ -21,6 +21,7 @@ def platform_settings(nats_url: str, data_dir: Path, smtp_port: int | None, **ov
         data_dir=data_dir,
         http_host="127.0.0.1",
         http_port=port,
+        metrics_port=overrides.pop("metrics_port", None) or free_port(),
         public_url=f"http://127.0.0.1:{port}",
         smtp_host="127.0.0.1" if smtp_port else None,
         smtp_port=smtp_port or 25,
