@@ -10,12 +10,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from gateway import exports, health, invitation, pages
 from gateway.connections import OpenConnections
 from gateway.correlation import CorrelationId
 from gateway.graphql import graphql_router
+from gateway.headers import SecurityHeaders
 from gateway.limits import BodySizeLimit, TimeLimit
 from gateway.live import LiveHub
 from gateway.metrics import HttpMetrics, MetricsListener
@@ -99,9 +101,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.include_router(health.router)
     app.mount("/assets", StaticFiles(directory=pages.STATIC), name="assets")
 
-    # Outermost last: metrics see the 413s and 504s the limits answer with.
+    # Outermost last: metrics see the 413s and 504s the limits answer with, and every
+    # answer — a CORS preflight too — gets a correlation id and the security headers.
     app.add_middleware(BodySizeLimit)
     app.add_middleware(TimeLimit)
+    if origins := settings.cors_origin_list:
+        # Partners' browser apps: tokens travel in the Authorization header, never in
+        # cookies, so credentials stay off (README, "Browser apps (CORS)").
+        app.add_middleware(
+            CORSMiddleware, allow_origins=origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"], allow_credentials=False,
+            expose_headers=["X-Correlation-Id"], max_age=600,
+        )
     app.add_middleware(CorrelationId)
     app.add_middleware(HttpMetrics, metrics=gateway.metrics)
+    app.add_middleware(SecurityHeaders)
     return app

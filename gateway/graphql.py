@@ -13,15 +13,28 @@ closed at once with 4403 — graphql-transport-ws's "Forbidden", the code for a 
 whose authorisation the server refuses; clients may reconnect with fresh credentials,
 whereas 4401 ("Unauthorized") means a subscribe before the acknowledgement, after which
 clients give up. A token already revoked at `connection_init` is refused the same way.
+
+HTTP bodies: strawberry answers some malformed bodies with a bare text 400 and crashes on
+others (`null`, a bare string or number: 500, with a traceback in the log). Every body
+that is not one JSON object is refused here first, and every refusal of the HTTP layer
+answers in the GraphQL error format, with the request's correlation id, so a client shows
+it like any other error.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from fastapi import Request
+from fastapi.responses import Response
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
+from strawberry.http import GraphQLRequestData
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
@@ -29,8 +42,9 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from gateway.caller import token_from_connection_params
 from gateway.context import GatewayContext, context_of
+from gateway.limits import error_body
 from gateway.schema import schema
-from proto.errors import Invalid, LotseError
+from proto.errors import ErrorCode, Invalid, LotseError
 from services.kernel.auth import SESSION_ENDED, TokenRevoked
 
 PATH = "/graphql"
@@ -76,9 +90,52 @@ class TransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
             self._forget = None
         await super().shutdown()
 
+JSON_KINDS = {type(None): "null", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def check_json_body(body: bytes) -> None:
+    """Refuse, with a message a person can act on, any POSTed JSON body that is not one
+    JSON object (HTTPException 400). Parsing again after this costs microseconds at the
+    160 kB a body may have."""
+    try:
+        text = body.decode("utf-8")  # JSON is UTF-8 (RFC 8259); json.loads would guess UTF-16
+    except UnicodeDecodeError as e:
+        raise HTTPException(400, f"the request body is not valid UTF-8 (byte {e.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise HTTPException(400, f"the request body is not valid JSON: {e.msg} (line {e.lineno}, "
+                                 f"column {e.colno})") from None
+    if isinstance(data, list):
+        raise HTTPException(400, "batched operations (a JSON array) are not supported: send one operation "
+                                 'per request, as a JSON object {"query": …}')
+    if not isinstance(data, dict):
+        raise HTTPException(400, f'the request body must be a JSON object {{"query": …, "variables": {{…}}}}, '
+                                 f"not {JSON_KINDS.get(type(data), 'that')}")
+
+
+def error_response(status: int, message: str) -> Response:
+    code = ErrorCode.NOT_FOUND if status == 404 else ErrorCode.INVALID_INPUT
+    return Response(error_body(message, code), status_code=status, media_type="application/json")
+
 
 class GraphQLView(GraphQLRouter[GatewayContext, None]):
     graphql_transport_ws_handler_class = TransportWS
+
+    async def run(self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        if isinstance(request, WebSocket):
+            return await super().run(request, context, root_value)
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as e:
+            return error_response(e.status_code, e.reason)
+
+    async def parse_http_body(self, request: AsyncHTTPRequestAdapter) -> GraphQLRequestData | list[GraphQLRequestData]:
+        if request.method == "POST":
+            content_type, _ = parse_content_type(request.content_type or "")
+            if "application/json" in content_type:
+                check_json_body(await request.get_body())
+        return await super().parse_http_body(request)
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         params = context.connection_params

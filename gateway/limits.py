@@ -1,4 +1,4 @@
-"""Limits on every request: GraphQL document depth, aliases and tokens; body size; time.
+"""Limits on every request: GraphQL document depth, aliases, tokens and cost; body size; time.
 
 The GraphQL limits are built once at import. Strawberry constructs a fresh extension per
 request (shared instances leak `execution_context` between concurrent requests, see
@@ -7,13 +7,20 @@ validation rule *classes*: `QueryDepthLimiter(...)` and `MaxAliasesLimiter(...)`
 new rule class on every construction, so a per-request limiter would never hit the cache.
 We therefore create the rule classes here, once, and hand the same classes to a cheap
 per-request `AddValidationRules`.
+
+Cost (gateway/cost.py) is checked once the document is valid and before it runs: over
+MAX_QUERY_COST a request is refused outright, and each client's QUERY_BUDGET (gateway/
+budget.py) refills at QUERY_BUDGET_REFILL per second, so a client cannot send one
+just-under-limit query after another. A refused operation never reaches a service.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+
+from graphql import ExecutionResult, GraphQLError, OperationType
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
@@ -25,7 +32,10 @@ from strawberry.extensions import (
 )
 from strawberry.extensions import max_aliases, query_depth_limiter
 
-from proto.errors import ErrorCode
+from gateway.budget import QueryBudget
+from gateway.cost import estimate, expanded_fields
+from proto import context
+from proto.errors import ErrorCode, LotseError
 
 MAX_DEPTH = 10  # the member area nests 3 deep; GraphiQL's introspection query needs 10
 MAX_ALIASES = 15
@@ -35,6 +45,14 @@ MAX_TOKENS = 2_000  # GraphiQL's introspection query is about 400
 MAX_BODY_BYTES = 160 * 1024
 REQUEST_SECONDS = 15.0
 CACHE_SIZE = 256  # distinct documents kept parsed and validated; clients send a few dozen
+# A page of 20 actors with every field and list (about 13,000) passes; 15 aliases of 100
+# actors with their lists (about 100,000) do not. GraphiQL's introspection costs about 230.
+MAX_QUERY_COST = 20_000
+# Fields with fragments written out: 2,000 tokens hold about 2,000 without fragments,
+# GraphiQL's introspection expands to about 230.
+MAX_EXPANDED_FIELDS = 10_000
+QUERY_BUDGET = 100_000  # per client: five maximal requests back to back …
+QUERY_BUDGET_REFILL = 5_000  # … then one every four seconds; ordinary pages cost a few hundred
 
 DEPTH_RULE = query_depth_limiter.create_validator(MAX_DEPTH, None)
 ALIAS_RULE = max_aliases.create_validator(MAX_ALIASES)
@@ -46,13 +64,89 @@ def graphql_limits() -> list[Callable[[], SchemaExtension]]:
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=CACHE_SIZE),
         lambda: AddValidationRules([DEPTH_RULE, ALIAS_RULE]),
-        lambda: ValidationCache(maxsize=CACHE_SIZE),
+        lambda: BoundedValidation(maxsize=CACHE_SIZE),
+        QueryCostLimit,
     ]
 
 
+class BoundedValidation(ValidationCache):
+    """The validation cache, after a check that the document's fragments do not expand past
+    MAX_EXPANDED_FIELDS: validation (strawberry's depth and alias limiters) walks every
+    expansion, exponentially many for fragments that spread each other twice."""
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        size = expanded_fields(document) if document is not None else 0
+        if size > MAX_EXPANDED_FIELDS:
+            self.execution_context.pre_execution_errors = [GraphQLError(
+                f"this document expands to {size} fields with its fragments written out, over the limit of "
+                f"{MAX_EXPANDED_FIELDS}",
+                extensions={"code": ErrorCode.INVALID_INPUT.value},
+            )]
+            yield
+            return
+        yield from super().on_validate()
+
+
+def query_budget() -> QueryBudget:
+    return QueryBudget(QUERY_BUDGET, QUERY_BUDGET_REFILL)
+
+
+class QueryCostLimit(SchemaExtension):
+    """Refuses an operation whose estimated cost is over the maximum or over what is left
+    of its client's budget, by answering it before execution starts."""
+
+    def on_execute(self) -> Iterator[None]:
+        ec = self.execution_context
+        if ec.graphql_document is not None and ec.operation_type is not OperationType.SUBSCRIPTION:
+            # Subscriptions are bounded by the 20 per connection; their root field is one account.
+            cost = estimate(ec.schema._schema, ec.graphql_document, ec.operation_name, ec.variables)
+            refusal = self._refusal(cost)
+            if refusal is not None:
+                ec.result = ExecutionResult(data=None, errors=[refusal])  # strawberry then skips execution
+        yield
+
+    def _refusal(self, cost: int) -> GraphQLError | None:
+        if cost > MAX_QUERY_COST:
+            return GraphQLError(
+                f"this query's estimated cost is {cost}, over the per-request cost limit of {MAX_QUERY_COST}: "
+                "ask for fewer items (`first`) or fewer nested lists, or split it",
+                extensions={"code": ErrorCode.INVALID_INPUT.value},
+            )
+        gateway = getattr(self.execution_context.context, "gateway", None)
+        budget = getattr(gateway, "query_budget", None)
+        if not isinstance(budget, QueryBudget):
+            return None  # executed outside an app (tests, SDL export): no client to count
+        client = self._client()
+        wait = budget.spend(client, cost)
+        if wait is None:
+            return None
+        return GraphQLError(
+            f"over this client's query budget: the query's estimated cost is {cost}, and {budget.left(client)} "
+            f"of the budget of {budget.capacity} are left (it refills by {budget.refill_per_second:g} a second); "
+            f"try again in {wait} s",
+            extensions={"code": ErrorCode.RATE_LIMITED.value, "retryAfter": wait},
+        )
+
+    def _client(self) -> str:
+        """The signed-in account when its token verifies (one person, one budget, whatever the
+        address), else the client address."""
+        context = self.execution_context.context
+        if getattr(context, "token", None):
+            try:
+                return f"account:{context.principal().account_id}"
+            except LotseError:
+                pass  # an invalid token counts against its address
+        return f"address:{getattr(context, 'address', None) or 'unknown'}"
+
+
 def error_body(message: str, code: ErrorCode) -> bytes:
-    """A GraphQL-shaped error, so a GraphQL client shows it like any other error."""
-    return json.dumps({"errors": [{"message": message, "extensions": {"code": code.value}}]}).encode()
+    """A GraphQL-shaped error, so a GraphQL client shows it like any other error; with the
+    request's correlation id, to find its log lines."""
+    extensions: dict[str, object] = {"code": code.value}
+    if (cid := context.correlation_id.get()) is not None:
+        extensions["correlationId"] = cid
+    return json.dumps({"errors": [{"message": message, "extensions": extensions}]}).encode()
 
 
 async def send_json_error(send: Send, status: int, message: str, code: ErrorCode) -> None:

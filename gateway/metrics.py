@@ -63,9 +63,16 @@ class GatewayMetrics:
             registry=self.registry,
         )
 
-    def graphql_error(self, error: GraphQLError) -> None:
+    def graphql_error(self, error: GraphQLError, parsed: bool) -> None:
         code = (error.extensions or {}).get("code")
-        self.errors.labels(code if code in ERROR_CODES else ErrorCode.INTERNAL.value).inc()
+        if code not in ERROR_CODES:
+            if not parsed:
+                code = GRAPHQL_PARSE_FAILED
+            elif error.path is None and error.original_error is None:
+                code = GRAPHQL_VALIDATION_FAILED  # the document's fault, found before anything ran
+            else:
+                code = ErrorCode.INTERNAL.value  # a resolver's (masked) failure
+        self.errors.labels(code).inc()
 
 
 class MetricsListener:
@@ -162,9 +169,9 @@ class GraphQLMetrics(SchemaExtension):
         ec = self.execution_context
         kind, name = operation_label(ec)
         metrics.operations.labels(kind, name).inc()
-        if ec.pre_execution_errors:
-            code = GRAPHQL_PARSE_FAILED if ec.graphql_document is None else GRAPHQL_VALIDATION_FAILED
-            metrics.errors.labels(code).inc(len(ec.pre_execution_errors))
-        elif ec.result is not None and ec.result.errors:
-            for error in ec.result.errors:
-                metrics.graphql_error(error)
+        # What the client got: the result's errors (masked as it saw them), else those that
+        # ended the operation before it ran. (Strawberry copies execution errors into
+        # pre_execution_errors too, so that list alone cannot tell the two apart.)
+        errors = (ec.result.errors if ec.result is not None else None) or ec.pre_execution_errors or []
+        for error in errors:
+            metrics.graphql_error(error, parsed=ec.graphql_document is not None)

@@ -6,7 +6,9 @@ from dataclasses import dataclass, field
 
 from nats.aio.client import Client as NATS
 
+from gateway.budget import QueryBudget
 from gateway.connections import OpenConnections
+from gateway.limits import query_budget
 from gateway.live import LiveHub
 from gateway.metrics import GatewayMetrics
 from proto.client import LotseClient
@@ -21,6 +23,7 @@ class Gateway:
     settings: Settings
     clock: Clock
     metrics: GatewayMetrics = field(default_factory=GatewayMetrics)
+    query_budget: QueryBudget = field(default_factory=query_budget)
     # Set by the app's lifespan once NATS answers; None before start and after stop.
     nc: NATS | None = None
     lotse: LotseClient | None = None

@@ -8,8 +8,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -51,6 +52,26 @@ class Settings(BaseSettings):
     nats_stream_replicas: int = Field(1, description="replicas of each stream and bucket: 3 on the production cluster")
     request_timeout: float = Field(10.0, description="seconds a NATS request may take")
     trusted_proxies: str = Field("", description="comma-separated proxy addresses whose X-Forwarded-For is believed")
+    cors_origins: str = Field(
+        "", description="comma-separated origins (https://host[:port]) whose browser apps may call the API; empty: none"
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, value: str) -> str:
+        # Exact origins only: a wildcard or a typo would let any site's scripts read the
+        # API's answers in its visitors' browsers.
+        origins = [part.strip().rstrip("/") for part in value.split(",") if part.strip()]
+        for origin in origins:
+            parts = urlsplit(origin)
+            if (parts.scheme not in ("http", "https") or not parts.hostname or "*" in origin or parts.path
+                    or parts.query or parts.fragment or parts.username is not None):
+                raise ValueError(f"{origin!r} is not an origin: write scheme://host[:port], e.g. https://partner.example")
+        return ",".join(origins)
+
+    @property
+    def cors_origin_list(self) -> list[str]:
+        return [origin for origin in self.cors_origins.split(",") if origin]
 
     def link(self, path: str) -> str:
         base = self.public_url or f"http://{self.http_host}:{self.http_port}"
