@@ -36,7 +36,7 @@ def service_class(name: str) -> type[ServiceRuntime]:
 
 
 class GatewayFailed(RuntimeError):
-    """The HTTP server could not start (most often: its port is taken)."""
+    """The HTTP server could not start (most often: its port or its metrics port is taken)."""
 
 
 class Platform:
@@ -89,8 +89,10 @@ class Platform:
         try:
             await server.serve()
         except SystemExit:
+            s = self.settings
             raise GatewayFailed(
-                f"the gateway could not listen on {self.settings.http_host}:{self.settings.http_port}"
+                f"the gateway could not start: is {s.http_host}:{s.http_port} (LOTSE_HTTP_PORT) or its metrics "
+                f"address {s.metrics_host}:{s.metrics_port} (LOTSE_METRICS_PORT) taken? The log above says which"
             ) from None
 
     async def stop(self) -> None:

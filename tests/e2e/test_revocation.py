@@ -41,7 +41,7 @@ async def replica(running, tmp_path_factory) -> str:
     port, the same NATS, nothing shared in memory with the first."""
     port = free_port()
     settings = running.settings.model_copy(update={
-        "http_port": port, "public_url": f"http://127.0.0.1:{port}",
+        "http_port": port, "public_url": f"http://127.0.0.1:{port}", "metrics_port": free_port(),
         "data_dir": tmp_path_factory.mktemp("replica"),
     })
     platform = Platform(settings, running.clock, [], gateway=True)
