@@ -1,4 +1,5 @@
-"""The gateway's ASGI app: GraphQL at /graphql, mail-link pages, health; metrics on their own port.
+"""The gateway's ASGI app: GraphQL at /graphql, the web client (gateway/web), exports, health;
+metrics on their own port.
 
     uvicorn --factory gateway.app:create_app
 """
@@ -11,9 +12,8 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.staticfiles import StaticFiles
 
-from gateway import exports, health, invitation, pages
+from gateway import exports, health
 from gateway.connections import OpenConnections
 from gateway.correlation import CorrelationId
 from gateway.graphql import graphql_router
@@ -22,6 +22,7 @@ from gateway.limits import BodySizeLimit, TimeLimit
 from gateway.live import LiveHub
 from gateway.metrics import HttpMetrics, MetricsListener
 from gateway.state import Gateway
+from gateway.web import routes as web
 from proto.client import LotseClient
 from services.kernel import logging as kernel_logging
 from services.kernel.auth import TokenVerifier
@@ -95,11 +96,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.state.gateway = gateway
 
     app.include_router(graphql_router(), prefix="")
-    app.include_router(pages.router)
-    app.include_router(invitation.router)
     app.include_router(exports.router)
     app.include_router(health.router)
-    app.mount("/assets", StaticFiles(directory=pages.STATIC), name="assets")
+    web.install(app)
 
     # Outermost last: metrics see the 413s and 504s the limits answer with, and every
     # answer — a CORS preflight too — gets a correlation id and the security headers.

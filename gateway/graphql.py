@@ -29,7 +29,7 @@ from typing import Any
 
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.websockets import WebSocket, WebSocketState
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.fastapi import GraphQLRouter
@@ -44,6 +44,7 @@ from gateway.caller import token_from_connection_params
 from gateway.context import GatewayContext, context_of
 from gateway.limits import error_body
 from gateway.schema import schema
+from gateway.web.graphiql import graphiql_response
 from proto.errors import ErrorCode, Invalid, LotseError
 from services.kernel.auth import SESSION_ENDED, TokenRevoked
 
@@ -136,6 +137,10 @@ class GraphQLView(GraphQLRouter[GatewayContext, None]):
             if "application/json" in content_type:
                 check_json_body(await request.get_body())
         return await super().parse_http_body(request)
+
+    async def render_graphql_ide(self, request: Request) -> HTMLResponse:
+        """Our GraphiQL page: the same IDE, every file from this gateway (gateway/web/graphiql.py)."""
+        return graphiql_response()
 
     async def on_ws_connect(self, context: GatewayContext) -> UnsetType | dict[str, object] | None:
         params = context.connection_params

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from nats.aio.client import Client as NATS
 
@@ -11,6 +12,8 @@ from gateway.connections import OpenConnections
 from gateway.limits import query_budget
 from gateway.live import LiveHub
 from gateway.metrics import GatewayMetrics
+from gateway.web.keys import WebKeys
+from gateway.web.session import Refresher
 from proto.client import LotseClient
 from proto.errors import Unavailable
 from services.kernel.auth import TokenVerifier
@@ -30,6 +33,12 @@ class Gateway:
     verifier: TokenVerifier | None = None
     hub: LiveHub | None = None
     connections: OpenConnections | None = None  # WebSocket connections, closed when their session ends
+    web_sessions: Refresher = field(default_factory=Refresher)  # the web client's single-flight refreshes
+
+    @cached_property
+    def web_keys(self) -> WebKeys:
+        """Read (or on one machine made) when the first page needs it, not at import."""
+        return WebKeys.of(self.settings)
 
     @property
     def client(self) -> LotseClient:

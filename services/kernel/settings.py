@@ -45,6 +45,11 @@ class Settings(BaseSettings):
         None,
         description="encrypts identity's signing keys at rest; unset: generated once into <data_dir>/secret.key",
     )
+    session_key: SecretStr | None = Field(
+        None,
+        description="encrypts the web client's session cookies; every gateway needs the same; "
+        "unset: generated once into <data_dir>/session.key",
+    )
     log_format: Literal["auto", "json", "console"] = Field(
         "auto", description="auto: readable on a terminal, JSON otherwise"
     )
@@ -72,6 +77,11 @@ class Settings(BaseSettings):
     @property
     def cors_origin_list(self) -> list[str]:
         return [origin for origin in self.cors_origins.split(",") if origin]
+
+    @property
+    def https(self) -> bool:
+        """Whether people reach the gateway over TLS: then cookies are `Secure` (and `__Host-`)."""
+        return self.public_url.lower().startswith("https://")
 
     def link(self, path: str) -> str:
         base = self.public_url or f"http://{self.http_host}:{self.http_port}"
