@@ -19,3 +19,15 @@ def smtp():
     server.start()
     yield server
     server.stop()
+
+
+# ---- browser tests: say plainly when they did not run ------------------------------------
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
+    from tests.support.browser import SKIPPED
+
+    if SKIPPED:
+        terminalreporter.write_sep("=", "browser tests SKIPPED", yellow=True, bold=True)
+        terminalreporter.write_line(f"{SKIPPED[0]} — {len(SKIPPED)} browser test(s) did not run. "
+                                    "Install Debian's chromium (apt-get install chromium) to run them; "
+                                    "LOTSE_REQUIRE_BROWSER=1 (as in CI) turns this skip into a failure.")

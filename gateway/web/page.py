@@ -317,7 +317,8 @@ class Page:
                **values: Any) -> Response:
         env = environment(self.lang)
         name = fragment if fragment is not None and self.htmx else template
-        html = env.get_template(name).render(page=self, title=title, rendered_at=self.now(), **values)
+        html = env.get_template(name).render(page=self, title=title, rendered_at=self.now(), scripts=scripts,
+                                             **values)
         headers = page_headers(self.gateway.settings, personal=personal or self.request.method != "GET",
                                scripts=scripts, referrer=referrer)
         return self.finish(HTMLResponse(html, status_code=status, headers=headers))
