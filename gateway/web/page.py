@@ -251,7 +251,8 @@ class Page:
             if e.code == ErrorCode.UNAUTHENTICATED and self.session is not None:
                 self.end_session()  # the session ended elsewhere: this cookie is worth nothing now
             if e.code in (ErrorCode.UNAVAILABLE, ErrorCode.INTERNAL):
-                log.warning("web.service_error", verb=call.endpoint.verb, code=e.code.value, error=e.message)
+                verb = getattr(getattr(call, "endpoint", None), "verb", None)
+                log.warning("web.service_error", verb=verb, code=e.code.value, error=e.message)
             return e
 
     def problem(self, error: LotseError) -> PageProblem:
@@ -266,6 +267,8 @@ class Page:
         for name, value in form.multi_items():
             if isinstance(value, str):
                 fields.setdefault(name, []).append(value)
+        if (chosen := (fields.get("lang") or [None])[0]) in i18n.LANGUAGES:
+            self.lang = chosen  # the language of the page the form was on (the mail-link pages keep it so)
         submitted = (fields.get(csrf.FIELD) or [None])[0]
         if not csrf.same_origin(self.request, self.gateway.settings.public_url) or not csrf.valid(
                 self.gateway.web_keys.csrf, self.request.cookies.get(self.cookie(CSRF_COOKIE)), submitted):

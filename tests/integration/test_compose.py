@@ -115,6 +115,7 @@ def the_env() -> dict[str, str]:
     """What an operator's `.env` holds: a fresh secret for everything compose requires."""
     env = {password_variable(user): secrets.token_hex(16) for user in USERS}
     env["LOTSE_SECRET_KEY"] = secrets.token_hex(32)
+    env["LOTSE_SESSION_KEY"] = secrets.token_hex(32)
     return env
 
 
@@ -134,7 +135,7 @@ def test_compose_runs_every_service_and_the_gateway():
 
 
 def test_compose_refuses_to_start_without_its_secrets():
-    for missing in ["LOTSE_SECRET_KEY", *(password_variable(user) for user in USERS)]:
+    for missing in ["LOTSE_SECRET_KEY", "LOTSE_SESSION_KEY", *(password_variable(user) for user in USERS)]:
         env = the_env()
         del env[missing]
         with pytest.raises(MissingVariable, match=missing):
@@ -162,6 +163,8 @@ def test_each_process_connects_as_its_own_nats_user():
         others = [u for u in USERS if u != expected.get(name) and env[password_variable(u)] in values]
         assert not others, f"{name} holds the NATS password of {others}"
         assert ("LOTSE_SECRET_KEY" in spec["environment"]) == (name == "identity"), name
+        # The web client's cookie key: the gateway's alone.
+        assert ("LOTSE_SESSION_KEY" in spec["environment"]) == (name == "gateway"), name
 
 
 def test_env_example_names_every_setting():

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import re
+
 import httpx
 from fastapi import FastAPI
 
@@ -53,6 +55,7 @@ class FakeLotse:
 
 def app_with(identity: FakeIdentity, directory: FakeIdentity | None = None, **settings: Any) -> FastAPI:
     """The real app without its lifespan: no NATS, the fakes stand in for the proto client."""
+    settings.setdefault("session_key", "unit-test-session-key")
     app = create_app(Settings(**settings))
     app.state.gateway.lotse = FakeLotse(identity, directory or FakeIdentity())  # type: ignore[assignment]
     return app
@@ -61,3 +64,16 @@ def app_with(identity: FakeIdentity, directory: FakeIdentity | None = None, **se
 def http(app: FastAPI, client: tuple[str, int] = ("203.0.113.7", 50000)) -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=client)
     return httpx.AsyncClient(transport=transport, base_url="http://gateway.test")
+
+
+async def csrf_token(client: httpx.AsyncClient, via: str = "/reset/request") -> str:
+    """The CSRF token of this client's browser session, as a page's form carries it."""
+    page = await client.get(via)
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, f"{via} has no CSRF field:\n{page.text[:500]}"
+    return found.group(1)
+
+
+async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, Any]) -> httpx.Response:
+    """Post a form as a browser would: with the CSRF token of a page it opened first."""
+    return await client.post(url, data={**data, "csrf": await csrf_token(client)})

@@ -9,7 +9,7 @@ from gateway.exports import fold, vcard, vcard_text
 from proto import directory as api
 from proto import identity
 from proto.errors import NotFound, Unauthenticated
-from tests.support.gateway import FakeIdentity, http
+from tests.support.gateway import post_form, FakeIdentity, http
 from tests.support.gateway import app_with as support_app
 
 NOW = datetime(2026, 3, 4, 5, 6, 7, tzinfo=UTC)
@@ -114,16 +114,18 @@ async def test_opening_an_invitation_link_only_describes_it():
     assert [c.verb for c in directory.calls] == ["describe_invitation"]
 
 
-async def test_pressing_the_button_signs_in_from_the_client_address_accepts_and_signs_out():
-    people = FakeIdentity({"sign_in": SESSION, "sign_out": object()})
+async def test_pressing_the_button_signs_in_from_the_client_address_accepts_and_stays_signed_in():
+    people = FakeIdentity({"sign_in": SESSION})
     directory = FakeIdentity({"describe_invitation": SUMMARY, "accept_invitation": actor("A1", [])})
     async with http(app_with(people, directory)) as client:
-        done = await client.post("/invitation", data={"token": "tok-1", "identifier": "eda", "password": "pw"},
-                                 headers={"X-Forwarded-For": "198.51.100.9"})
+        done = await post_form(client, "/invitation", {"token": "tok-1", "identifier": "eda", "password": "pw"})
     assert done.status_code == 200 and "Actor A1" in done.text
-    sign_in, sign_out = people.calls
-    assert sign_in.verb == "sign_in" and sign_in.caller.client_address == "198.51.100.9"
-    assert sign_out.verb == "sign_out" and sign_out.request.refresh_token == "refresh-1"
+    assert "/contribute/actors/A1" in done.text  # on to editing the entry just joined
+    # The web client keeps the session, sealed in an HttpOnly cookie: no raw token in it.
+    cookie = next(v for k, v in done.headers.multi_items() if k == "set-cookie" and v.startswith("lotse-session="))
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "refresh-1" not in cookie
+    (sign_in,) = people.calls
+    assert sign_in.verb == "sign_in" and sign_in.caller.client_address == "203.0.113.7"
     accept = directory.calls[-1]
     assert accept.verb == "accept_invitation" and accept.caller.token == "access-1"
     assert accept.request.token == "tok-1"
@@ -133,9 +135,9 @@ async def test_a_wrong_password_or_dead_link_accepts_nothing():
     people = FakeIdentity({"sign_in": Unauthenticated("wrong")})
     directory = FakeIdentity({"describe_invitation": SUMMARY})
     async with http(app_with(people, directory)) as client:
-        wrong = await client.post("/invitation", data={"token": "tok-1", "identifier": "eda", "password": "x"})
+        wrong = await post_form(client, "/invitation", {"token": "tok-1", "identifier": "eda", "password": "x"})
         directory.replies["describe_invitation"] = NotFound("gone", "token")
-        dead = await client.post("/invitation", data={"token": "tok-1", "identifier": "eda", "password": "x"})
+        dead = await post_form(client, "/invitation", {"token": "tok-1", "identifier": "eda", "password": "x"})
     assert wrong.status_code == 401 and 'value="eda"' in wrong.text and 'value="x"' not in wrong.text
     assert dead.status_code == 410
     assert "accept_invitation" not in [c.verb for c in directory.calls]

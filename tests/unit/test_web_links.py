@@ -1,14 +1,14 @@
-"""The pages mail links open: GET shows a form and spends nothing; POST acts."""
+"""The pages mail links open: GET shows a form and spends nothing; POST (with its CSRF token) acts."""
 
 from __future__ import annotations
 
 import pytest
 
-from gateway.texts import language
+from gateway.web.i18n import language
 from proto import identity as contract
 from proto.common import Accepted
 from proto.errors import Conflict, Invalid, NotFound, RateLimited, Unavailable
-from tests.support.gateway import FakeIdentity, app_with, http
+from tests.support.gateway import FakeIdentity, app_with, csrf_token, http, post_form
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 
@@ -20,7 +20,7 @@ async def get(identity: FakeIdentity, url: str, headers: dict | None = None):
 
 async def post(identity: FakeIdentity, url: str, data: dict):
     async with http(app_with(identity)) as client:
-        return await client.post(url, data=data)
+        return await post_form(client, url, data)
 
 
 @pytest.mark.parametrize("path", ["/confirm", "/reset"])
@@ -43,6 +43,7 @@ async def test_link_pages_send_no_referrer_no_cache_no_script_no_frames(path):
     assert headers["x-frame-options"] == "DENY"
     csp = headers["content-security-policy"]
     assert "default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp
+    assert "unsafe-inline" not in csp
     assert "<script" not in response.text
 
 
@@ -71,7 +72,13 @@ async def test_pages_are_german_by_default_and_english_on_request():
     ],
 )
 def test_language_choice(explicit, header, expected):
-    assert language(explicit, header) == expected
+    assert language(explicit, None, header) == expected
+
+
+def test_the_language_switch_cookie_counts_after_an_explicit_choice():
+    assert language(None, "en", "de-DE") == "en"
+    assert language("de", "en", None) == "de"
+    assert language(None, "fr", "en") == "en"  # a cookie we never set is ignored
 
 
 async def test_a_link_without_token_says_so():
@@ -169,3 +176,22 @@ async def test_requesting_a_new_reset_link():
     response = await post(identity, "/reset/request", {"identifier": "amira"})
     assert response.status_code == 200
     assert identity.calls[0].request == contract.RequestPasswordReset(identifier="amira", locale="de")
+
+
+async def test_a_post_without_the_forms_csrf_token_changes_nothing():
+    identity = FakeIdentity(replies={"confirm_email": Accepted()})
+    async with http(app_with(identity)) as client:
+        await client.get("/confirm?token=tok")  # the browser has its CSRF cookie …
+        missing = await client.post("/confirm", data={"token": "tok"})  # … but the form lacks the token
+        forged = await client.post("/confirm", data={"token": "tok", "csrf": "0" * 64})
+    assert missing.status_code == 403 and forged.status_code == 403
+    assert identity.calls == []
+
+
+async def test_a_cross_site_post_is_refused_even_with_a_token():
+    identity = FakeIdentity(replies={"confirm_email": Accepted()})
+    async with http(app_with(identity)) as client:
+        token = await csrf_token(client)
+        response = await client.post("/confirm", data={"token": "tok", "csrf": token},
+                                     headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403 and identity.calls == []
