@@ -3,8 +3,10 @@
 Thin like resolvers: each handler turns the query string into a `proto.directory` request
 and calls the directory as the person (or anonymously); the directory decides what the
 caller may see — a contact person's personal data only for signed-in people unless public.
-A page that shows such data is personal: never stored (Cache-Control: no-store), so the
-service worker does not keep it for offline reading either.
+A page that shows such data (an actor's page with a member-only contact person, its
+members or invitations) is personal: never stored (Cache-Control: no-store), so the
+service worker does not keep it for offline reading either. The lists (search, who is
+responsible, a region) show only what anyone may see, whoever asks.
 """
 
 from __future__ import annotations
@@ -109,8 +111,7 @@ async def search(
     return page.render("search.html", fragment="_search_results.html", status=400 if problem else 200,
                        title=page.t("search.title"), q=q, choice=choice, filters=filters, result=result,
                        problem=problem, more=more,
-                       facet_groups=facet_groups(page, filters, result.facets if result else None),
-                       personal=result is not None and any(shows_personal_data(e.node) for e in result.edges))
+                       facet_groups=facet_groups(page, filters, result.facets if result else None))
 
 
 @router.get("/responsible")
@@ -131,8 +132,7 @@ async def responsible(
             answer = found
     return page.render("responsible.html", fragment="_responsible_results.html", status=400 if problem else 200,
                        title=page.t("responsible.title"), topic=topic, language=language, choice=choice,
-                       answer=answer, problem=problem, topics=directory.TOPICS, tel=tel_uri,
-                       personal=answer is not None and any(shows_personal_data(a.actor) for a in answer.actors))
+                       answer=answer, problem=problem, topics=directory.TOPICS, tel=tel_uri)
 
 
 @router.get("/actors/{slug}")
@@ -167,5 +167,4 @@ async def region_page(ags: str, page: Page = Depends(page_of)) -> Response:
     totals = {topic: len(answer.actors) for topic, answer in zip(covered, answers)}
     return page.render("region.html", title=region.name, region=region, coverage=coverage,
                        chart=coverage_chart(coverage), children=inside.regions, responsible=responsible,
-                       totals=totals, personal=any(shows_personal_data(r.actor) for rs in responsible.values()
-                                                   for r in rs))
+                       totals=totals)
