@@ -10,6 +10,7 @@ so they can save it deliberately over the other version or discard it and reload
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from gateway.web.forms import Form, form_of
 from gateway.web.page import Page, PageProblem, page_of
 from gateway.web.regions import region_choice
 from proto import directory
-from proto.errors import ErrorCode, LotseError
+from proto.errors import ErrorCode
 
 router = APIRouter(include_in_schema=False)
 
@@ -82,11 +83,14 @@ def address_of(values: dict[str, Any]) -> directory.PostalAddress | None:
                                    locality=values["address.locality"])
 
 
+def region_request(ags: str) -> Callable[[], directory.GetRegion]:
+    return lambda: directory.GetRegion(ags=ags)
+
+
 async def region_names(page: Page, keys: list[str]) -> list[directory.Region]:
     found = []
     for ags in dict.fromkeys(keys):
-        region = await page.attempt(page.gateway.client.directory.get_region, lambda ags=ags: directory.GetRegion(
-            ags=ags))
+        region = await page.attempt(page.gateway.client.directory.get_region, region_request(ags))
         if isinstance(region, directory.Region):
             found.append(region)
     return found
@@ -191,7 +195,7 @@ async def update_actor(actor_id: str, page: Page = Depends(page_of)) -> Response
     if address is None:
         clear.append("address")
     result = await page.attempt(page.gateway.client.directory.update_actor, lambda: directory.UpdateActor(
-        actor_id=actor.id, expected_version=expected, clear=clear,  # type: ignore[arg-type]
+        actor_id=actor.id, expected_version=expected, clear=clear,
         kind=values["kind"] or None, name=values["name"] or None, description=values["description"],
         short_name=values["shortName"] or None, website=values["website"] or None, email=values["email"] or None,
         phone=values["phone"] or None, address=address, regions=values["regions"], topics=values["topics"],
@@ -219,7 +223,7 @@ async def add_offering(actor_id: str, page: Page = Depends(page_of)) -> Response
     actor = await editable(page, actor_id)
     result = await page.attempt(page.gateway.client.directory.add_offering, lambda: directory.AddOffering(
         actor_id=actor.id, name=form.text("name"), description=form.get("description").strip(),
-        topics=form.all("topics"), eligibility=form.get("eligibility").strip(),  # type: ignore[arg-type]
+        topics=form.all("topics"), eligibility=form.get("eligibility").strip(),
         email=form.optional("email"), phone=form.optional("phone"), website=form.optional("website")))
     if isinstance(result, directory.Actor):
         return page.redirect(f"/contribute/actors/{actor.id}?done=offering#offerings")
@@ -267,8 +271,8 @@ async def invite_member(actor_id: str, page: Page = Depends(page_of)) -> Respons
     form = form_of(await page.form(), "email", "role", "form")
     actor = await editable(page, actor_id)
     result = await page.attempt(page.gateway.client.directory.invite_member, lambda: directory.InviteMember(
-        actor_id=actor.id, email=form.text("email"), role=form.get("role") or "editor",  # type: ignore[arg-type]
-        locale=page.lang))  # type: ignore[arg-type]
+        actor_id=actor.id, email=form.text("email"), role=form.get("role") or "editor",
+        locale=page.lang))
     if isinstance(result, directory.Invitation):
         return page.redirect(f"/contribute/actors/{actor.id}?done=invited#members")
     if result.code not in (ErrorCode.INVALID_INPUT, ErrorCode.FORBIDDEN, ErrorCode.RATE_LIMITED):

@@ -12,6 +12,7 @@ responsible, a region) show only what anyone may see, whoever asks.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -94,14 +95,17 @@ async def search(
 ) -> Response:
     choice = await region_choice(page, state, district, municipality, region)
     filters = {"topics": clean(topic), "kinds": clean(kind), "languages": clean(language)}
-    result = await page.attempt(page.gateway.client.directory.search_actors, lambda: directory.SearchActors(
+    found = await page.attempt(page.gateway.client.directory.search_actors, lambda: directory.SearchActors(
         query=q.strip() or None, first=PAGE_SIZE, after=after or None,
-        filter=directory.ActorFilter(region=choice.ags, **filters)))  # type: ignore[arg-type]
-    problem = None
-    if isinstance(result, LotseError):
-        if result.code != ErrorCode.INVALID_INPUT:
-            raise page.problem(result)
-        problem, result = result, None
+        filter=directory.ActorFilter.model_validate({"region": choice.ags, **filters})))
+    problem: LotseError | None = None
+    result: directory.ActorConnection | None = None
+    if isinstance(found, LotseError):
+        if found.code != ErrorCode.INVALID_INPUT:
+            raise page.problem(found)
+        problem = found
+    else:
+        result = found
     params = [("q", q), *choice.params().items(), *[(name, v) for name, values in
               (("topic", filters["topics"]), ("kind", filters["kinds"]), ("language", filters["languages"]))
               for v in values]]
@@ -122,8 +126,9 @@ async def responsible(
     choice = await region_choice(page, state, district, municipality, region)
     answer, problem = None, None
     if topic and choice.ags:
-        found = await page.attempt(page.gateway.client.directory.responsible_actors, lambda: directory.ResponsibleActors(
-            topic=topic, region=choice.ags, languages=[language] if language.strip() else []))  # type: ignore[arg-type]
+        asked = {"topic": topic, "region": choice.ags, "languages": [language.strip()] if language.strip() else []}
+        found = await page.attempt(page.gateway.client.directory.responsible_actors,
+                                   lambda: directory.ResponsibleActors.model_validate(asked))
         if isinstance(found, LotseError):
             if found.code != ErrorCode.INVALID_INPUT:
                 raise page.problem(found)
@@ -159,10 +164,10 @@ async def region_page(ags: str, page: Page = Depends(page_of)) -> Response:
         page.ask(client.list_regions, lambda: directory.ListRegions(parent=ags)),
     )
     covered = [t.topic for t in coverage.topics if t.actors]
-    answers = await asyncio.gather(*[
-        page.ask(client.responsible_actors, lambda topic=topic: directory.ResponsibleActors(topic=topic, region=ags))
-        for topic in covered
-    ])
+    def responsible_for(topic: str) -> Callable[[], directory.ResponsibleActors]:
+        return lambda: directory.ResponsibleActors.model_validate({"topic": topic, "region": ags})
+
+    answers = await asyncio.gather(*[page.ask(client.responsible_actors, responsible_for(t)) for t in covered])
     responsible = {topic: answer.actors[:RESPONSIBLE_PER_TOPIC] for topic, answer in zip(covered, answers)}
     totals = {topic: len(answer.actors) for topic, answer in zip(covered, answers)}
     return page.render("region.html", title=region.name, region=region, coverage=coverage,

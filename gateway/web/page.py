@@ -267,9 +267,9 @@ class Page:
         for name, value in form.multi_items():
             if isinstance(value, str):
                 fields.setdefault(name, []).append(value)
-        if (chosen := (fields.get("lang") or [None])[0]) in i18n.LANGUAGES:
+        if (chosen := (fields.get("lang") or [""])[0]) in i18n.LANGUAGES:
             self.lang = chosen  # the language of the page the form was on (the mail-link pages keep it so)
-        submitted = (fields.get(csrf.FIELD) or [None])[0]
+        submitted = (fields.get(csrf.FIELD) or [""])[0]
         if not csrf.same_origin(self.request, self.gateway.settings.public_url) or not csrf.valid(
                 self.gateway.web_keys.csrf, self.request.cookies.get(self.cookie(CSRF_COOKIE)), submitted):
             log.info("web.csrf_refused", path=self.request.url.path)

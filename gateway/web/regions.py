@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from proto import directory
-from proto.directory import Directory
 from gateway.web.page import Page
 
 LEVELS = ("state", "district", "municipality")

@@ -151,8 +151,9 @@ async def test_signed_out_pages_ask_for_sign_in():
 
 def used_keys() -> set[str]:
     keys: set[str] = set()
-    for _, _, message, *_ in extract_from_dir(str(WEB), method_map=[("templates/**.html", "jinja2"), ("**.py", "python")],
-                                             keywords={"_": None, "ngettext": (1, 2), "t": None}):
+    methods = [("templates/**.html", "jinja2"), ("**.py", "python")]
+    for _, _, message, *_ in extract_from_dir(str(WEB), method_map=methods,
+                                              keywords={"_": None, "ngettext": (1, 2), "t": None}):
         keys.update(message if isinstance(message, tuple) else (message,))
     return {k for k in keys if re.fullmatch(r"[a-z_]+(\.[A-Za-z_]+)+", k)}
 
@@ -201,7 +202,8 @@ async def test_no_page_sends_more_than_50_kb_of_javascript_gzipped():
 
 VENDORED = {
     "vendor/htmx-2.0.11.min.js": "2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg",
-    "vendor/graphiql/react-18.2.0.production.min.js": "tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8",
+    "vendor/graphiql/react-18.2.0.production.min.js":
+        "tMH8h3BGESGckSAVGZ82T9n90ztNXxvdwvdM6UoR56cYcf+0iGXBliJ29D+wZ/x8",
     "vendor/graphiql/react-dom-18.2.0.production.min.js":
         "bm7MnzvK++ykSwVJ2tynSE5TRdN+xL418osEVF2DE/L/gfWHj91J2Sphe582B1Bh",
     "vendor/graphiql/graphiql-3.8.3.min.js": "HbRVEFG0JGJZeAHCJ9Xm2+tpknBQ7QZmNlO/DgZtkZ0aJSypT96YYGRNod99l9Ie",
