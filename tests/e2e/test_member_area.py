@@ -17,6 +17,7 @@ from tests.e2e.flows import (
 )
 from tests.support.graphql import codes_of
 from tests.support.smtp import html_of, link_in, text_of, token_in
+from tests.support.gateway import post_form
 
 
 async def test_register_confirm_by_page_sign_in_and_see_viewer(api, running, smtp):
@@ -37,7 +38,7 @@ async def test_register_confirm_by_page_sign_in_and_see_viewer(api, running, smt
         refused = await sign_in(api, username)
         assert codes_of(refused) == ["FORBIDDEN"] and "confirm" in refused["userErrors"][0]["message"]
 
-        pressed = await http.post(link.split("?")[0], data={"token": token_in(mail, "/confirm")})
+        pressed = await post_form(http, link.split("?")[0], {"token": token_in(mail, "/confirm")})
         assert pressed.status_code == 200
 
     session = await sign_in(api, f"  {username.upper()}  ")  # trimmed, case-insensitive

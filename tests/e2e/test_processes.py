@@ -15,6 +15,7 @@ import httpx
 import pytest
 from gql.transport.exceptions import TransportQueryError
 
+from tests.support.gateway import post_form
 from tests.e2e.flows import (
     OTHER_STRONG, REQUEST_RESET, RESET, SIGN_OUT_EVERYWHERE, VIEWER, new_person, register, sign_in,
 )
@@ -81,7 +82,7 @@ async def test_registration_survives_a_crashed_identity_and_a_deleted_view(deplo
 
     # The view was rebuilt from the stream: the link from before the crash still works.
     async with httpx.AsyncClient() as http:
-        confirmed = await http.post(link_in(mail, "/confirm").split("?")[0], data={"token": token_in(mail, "/confirm")})
+        confirmed = await post_form(http, link_in(mail, "/confirm").split("?")[0], {"token": token_in(mail, "/confirm")})
     assert confirmed.status_code == 200
     session = await sign_in(api, username)
     assert session["userErrors"] == [] and session["viewer"]["emailConfirmed"]

@@ -14,6 +14,7 @@ from services.kernel.clock import Clock
 from tests.support.graphql import GraphQL
 from tests.support.platform import platform_settings, running_platform
 from tests.support.smtp import SmtpServer, token_in
+from tests.support.gateway import post_form
 
 STRONG = "Fahrrad Ampel Wolke 42 Sommer"
 OTHER_STRONG = "Leuchtturm Regenschirm 7 Kaktus"
@@ -53,9 +54,9 @@ async def test_confirm_page_spends_the_link_once_then_offers_a_new_one(base_url,
         for _ in range(2):  # a scanner and a preview open the link: nothing happens
             shown = await http.get("/confirm", params={"token": token})
             assert shown.status_code == 200 and HIDDEN_TOKEN.format(token) in shown.text
-        pressed = await http.post("/confirm", data={"token": token})
+        pressed = await post_form(http, "/confirm", {"token": token})
         assert pressed.status_code == 200 and "Adresse bestätigt" in pressed.text
-        again = await http.post("/confirm", data={"token": token, "lang": "en"})
+        again = await post_form(http, "/confirm", {"token": token, "lang": "en"})
     assert again.status_code == 410
     assert "no longer valid" in again.text and 'action="/confirm/resend"' in again.text
 
@@ -63,21 +64,21 @@ async def test_confirm_page_spends_the_link_once_then_offers_a_new_one(base_url,
 async def test_reset_page_explains_a_weak_password_keeps_the_link_and_then_resets(base_url, smtp):
     email, confirm_token = await registered(base_url, smtp, "pages.reset")
     async with httpx.AsyncClient(base_url=base_url) as http:
-        assert (await http.post("/confirm", data={"token": confirm_token})).status_code == 200
+        assert (await post_form(http, "/confirm", {"token": confirm_token})).status_code == 200
         assert (await GraphQL(base_url)(REQUEST_RESET, identifier=email))["requestPasswordReset"]["ok"]
         mail = (await smtp.inbox.wait_for(email, count=2))[-1]
         token = token_in(mail, "/reset")
 
-        weak = await http.post("/reset", data={"token": token, "new_password": "passwort",
+        weak = await post_form(http, "/reset", {"token": token, "new_password": "passwort",
                                               "new_password_repeat": "passwort"})
         assert weak.status_code == 400
         assert "Dieses Passwort können wir nicht annehmen" in weak.text
         assert HIDDEN_TOKEN.format(token) in weak.text
 
-        done = await http.post("/reset", data={"token": token, "new_password": OTHER_STRONG,
+        done = await post_form(http, "/reset", {"token": token, "new_password": OTHER_STRONG,
                                               "new_password_repeat": OTHER_STRONG})
         assert done.status_code == 200 and "Passwort geändert" in done.text
-        spent = await http.post("/reset", data={"token": token, "new_password": OTHER_STRONG,
+        spent = await post_form(http, "/reset", {"token": token, "new_password": OTHER_STRONG,
                                                "new_password_repeat": OTHER_STRONG})
         assert spent.status_code == 410 and 'action="/reset/request"' in spent.text
 
