@@ -82,7 +82,8 @@ async def test_registration_survives_a_crashed_identity_and_a_deleted_view(deplo
 
     # The view was rebuilt from the stream: the link from before the crash still works.
     async with httpx.AsyncClient() as http:
-        confirmed = await post_form(http, link_in(mail, "/confirm").split("?")[0], {"token": token_in(mail, "/confirm")})
+        page = link_in(mail, "/confirm").split("?")[0]
+        confirmed = await post_form(http, page, {"token": token_in(mail, "/confirm")})
     assert confirmed.status_code == 200
     session = await sign_in(api, username)
     assert session["userErrors"] == [] and session["viewer"]["emailConfirmed"]
