@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: dev test bench lint schema install clean
+.PHONY: dev test bench lint schema screenshots install clean
 
 # The venv is rebuilt whenever the pins change; `requirements.lock` holds the
 # full transitive set (no index or download addresses), pyproject.toml the direct pins.
@@ -21,6 +21,10 @@ dev: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
+
+# README's pictures: the browser journeys, saving their screenshots into docs/.
+screenshots: $(STAMP)
+	LOTSE_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/browser
 
 bench: $(STAMP)
 	$(BIN)/python -m pytest -q -s -p no:timeout tests/perf

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import os
 import re
 import signal
 import time
@@ -21,7 +22,10 @@ from tests.support.browser import ARGS, PHONE, axe_violations, chromium_path
 from tests.support.nats_server import free_port
 from tests.support.processes import LotseProcess, wait_for_output, wait_until_ready
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The tests keep their screenshots as artifacts (var/screenshots, not in git); `make
+# screenshots` runs them with LOTSE_SCREENSHOTS=docs/screenshots to renew README's pictures.
+SCREENSHOTS = Path(os.environ.get("LOTSE_SCREENSHOTS")
+                   or Path(__file__).resolve().parents[2] / "var" / "screenshots")
 
 
 @dataclass

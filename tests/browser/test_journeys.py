@@ -3,7 +3,7 @@
 Each page along the way is checked with axe-core (no serious or critical WCAG 2.1 AA
 violation), must fit the screen without sideways scrolling, must load nothing from another
 host and trip no Content-Security-Policy refusal; the main pages are saved as screenshots
-(docs/screenshots, shown in README.md).
+(var/screenshots; `make screenshots` renews the ones README.md shows, in docs/screenshots).
 """
 
 from __future__ import annotations
