@@ -14,7 +14,11 @@ The rules:
   takes: the public keys (`identity-jwks`) — whoever could write them could mint tokens —
   and the revocation list (`identity-revocations`) — whoever could write it could sign
   anyone out, or take a revocation back.
-- Only notifications' mailer may read the MAIL work queue: a mail carries a raw link.
+- Only notifications' mailer may read the MAIL work queue: a mail carries a raw link. It
+  also erases each mail it is done with (a message delete that overwrites the bytes).
+- A service may delete single messages of its own stream only: erasing a person's events
+  (services/kernel/eventstore.py). Identity may ask every other service that holds personal
+  data what blocks an erasure (`<service>.erasure_blockers`) before it erases an account.
 - Only the operator may call operator endpoints (`identity.create_admin`,
   `directory.import_actors`); the operator may also import regions, as admins may.
 - Each user receives replies on its own inbox, `_INBOX.<user>.>` (services/kernel/connection.py
@@ -30,6 +34,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from proto import subjects
+from proto.privacy import PersonalDataContract, holder_services
 
 PATH = Path(__file__).resolve().parents[1] / "deploy" / "nats" / "permissions.conf"
 
@@ -85,11 +90,12 @@ def kv_stream(bucket: str) -> str:
 
 
 def stream_admin(stream: str) -> list[str]:
-    """Create or update at start, read one message (direct or not), purge for erasure."""
+    """Create or update at start, read one message (direct or not), purge, and delete single
+    messages with their bytes overwritten (erasure)."""
     return [
         f"{JS_API}.STREAM.CREATE.{stream}", f"{JS_API}.STREAM.UPDATE.{stream}",
         f"{JS_API}.STREAM.INFO.{stream}", f"{JS_API}.STREAM.PURGE.{stream}",
-        f"{JS_API}.STREAM.MSG.GET.{stream}",
+        f"{JS_API}.STREAM.MSG.GET.{stream}", f"{JS_API}.STREAM.MSG.DELETE.{stream}",
         f"{JS_API}.DIRECT.GET.{stream}", f"{JS_API}.DIRECT.GET.{stream}.>",
     ]
 
@@ -152,8 +158,14 @@ def service_publish(service: str) -> list[Group]:
         if bucket not in owned:
             groups.append((f"verify tokens: read and watch {bucket}", bucket_read(bucket)))
     if service in MAIL_READERS:
-        groups.append((f"the mailer: durable consumer `{subjects.MAIL_CONSUMER}` on {subjects.MAIL_STREAM}",
-                       consume(subjects.MAIL_STREAM)))
+        groups.append((f"the mailer: durable consumer `{subjects.MAIL_CONSUMER}` on {subjects.MAIL_STREAM}, "
+                       "erasing each mail it is done with",
+                       [*consume(subjects.MAIL_STREAM), f"{JS_API}.STREAM.MSG.DELETE.{subjects.MAIL_STREAM}"]))
+    if service == "identity":
+        asked = [subjects.endpoint(holder, PersonalDataContract.erasure_blockers.verb)
+                 for holder in holder_services() if holder != service]
+        if asked:
+            groups.append(("before erasing an account: ask every service that holds personal data", asked))
     groups.append(("health checks (`lotse health`) and discovery", micro_discovery()))
     return groups
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from proto import context, directory, identity, subjects
 from proto.common import Caller, Endpoint, Q, R
 from proto.errors import ErrorBody, ErrorCode, LotseError, Unavailable
+from proto.privacy import PersonalDataContract
 
 ERROR_CODE_HEADER = "Nats-Service-Error-Code"
 ERROR_HEADER = "Nats-Service-Error"
@@ -71,6 +72,11 @@ class LotseClient:
         self.transport = NatsTransport(nc, timeout)
         self.identity = identity.Identity(self.transport)
         self.directory = directory.Directory(self.transport)
+
+    def holders(self) -> list[PersonalDataContract]:
+        """Every service that holds personal data (its contract inherits
+        `PersonalDataContract`): whom an export gathers from and an erasure asks first."""
+        return [contract for contract in vars(self).values() if isinstance(contract, PersonalDataContract)]
 
     async def send(self, endpoint: Endpoint[Q, R], request: Q, caller: Caller | None = None) -> R:
         """Call an endpoint given by its description (`Directory.get_actor`): for code that

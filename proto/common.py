@@ -70,8 +70,16 @@ class Endpoint(Generic[Q, R]):
     verb: str = field(default="", init=False)
 
     def __set_name__(self, owner: type["Contract"], name: str) -> None:
-        object.__setattr__(self, "service", owner.service)
+        # A contract meant to be inherited (proto.privacy.PersonalDataContract) names no
+        # service; `Contract.__init_subclass__` binds a copy to each service that inherits it.
+        object.__setattr__(self, "service", getattr(owner, "service", ""))
         object.__setattr__(self, "verb", name)
+
+    def bound_to(self, owner: type["Contract"], name: str) -> "Endpoint[Q, R]":
+        """The same contract, declared by `owner`: an inherited endpoint as that service's own."""
+        copy: Endpoint[Q, R] = Endpoint(self.request, self.reply, self.summary)
+        copy.__set_name__(owner, name)
+        return copy
 
     @overload
     def __get__(self, contract: None, owner: type["Contract"]) -> "Endpoint[Q, R]": ...
@@ -112,15 +120,27 @@ class Contract:
 
     service: ClassVar[str]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "service" not in cls.__dict__:
+            return  # a shared set of endpoints, not a service
+        # Endpoints inherited from a shared contract are this service's: `<service>.<verb>`.
+        for klass in cls.__mro__[1:]:
+            for name, value in vars(klass).items():
+                if isinstance(value, Endpoint) and name not in cls.__dict__:
+                    setattr(cls, name, value.bound_to(cls, name))
+
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
 
     @classmethod
     def endpoints(cls) -> dict[str, Endpoint[Any, Any]]:
-        """verb → endpoint, in declaration order."""
+        """verb → endpoint: the service's own in declaration order, then the inherited ones."""
         found: dict[str, Endpoint[Any, Any]] = {}
-        for klass in reversed(cls.__mro__):
-            found.update((name, value) for name, value in vars(klass).items() if isinstance(value, Endpoint))
+        for klass in cls.__mro__:
+            for name, value in vars(klass).items():
+                if isinstance(value, Endpoint) and name not in found:
+                    found[name] = getattr(cls, name)
         return found
 
 

@@ -22,8 +22,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from proto.common import Accepted, Contract, Endpoint, Locale, Reply, Request
+from proto.common import Accepted, Endpoint, Locale, Reply, Request
 from proto.envelope import Event
+from proto.privacy import PersonalDataContract
 
 SERVICE = "directory"
 
@@ -688,7 +689,7 @@ class ImportActors(Request):
     commit: bool = False
 
 
-class Directory(Contract):
+class Directory(PersonalDataContract):
     """directory's endpoints: `client.directory.<verb>(request, caller)`; `Directory.<verb>` describes one."""
 
     service = SERVICE
@@ -854,6 +855,74 @@ class MemberLeft(Event):
     TYPE = "directory.member_left"
     actor_id: str
     account_id: str
+
+
+# ---- an actor's whole record: the state commands decide on, and the redaction snapshot ---
+
+class MemberRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    role: MemberRole
+    joined_at: datetime
+
+
+class InvitationRecord(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    email: str
+    role: MemberRole
+    token_hash: str
+    expires_at: datetime
+    invited_by: str | None
+    created_at: datetime
+
+
+class ActorRecord(BaseModel):
+    """One actor as its events made it (services/directory/domain.py's `ActorState` is this
+    with its rules). `version`: stream sequence of its last event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    version: int
+    profile: ActorProfile
+    status: ActorStatus = "pending"
+    rejection_reason: str | None = None
+    reviewed_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
+    offerings: dict[str, OfferingData] = {}
+    contact_persons: dict[str, ContactPersonData] = {}
+    members: dict[str, MemberRecord] = {}  # account id →
+    invitations: dict[str, InvitationRecord] = {}  # lower-cased email →
+
+
+class HistoryRecord(BaseModel):
+    """One line of an actor's history as the view keeps it (`HistoryEntry` without names)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    seq: int
+    type: str
+    occurred_at: datetime
+    by: str | None
+    changes: list[str]
+    subject: str | None
+
+
+class ActorRedacted(Event):
+    """An erased person's data taken out of an actor: its whole record and history as they
+    are without it (their membership, invitations to their address, contact persons with
+    their address; history lines about them say `proto.privacy.FORMER_MEMBER`). Every
+    earlier event of the actor is erased from the stream afterwards, so this snapshot is
+    where a rebuilt view starts. `account_id`: whose erasure it was, an opaque id."""
+
+    TYPE = "directory.actor_redacted"
+    actor_id: str
+    account_id: str
+    actor: ActorRecord
+    history: list[HistoryRecord]
 
 
 # ---- events: subject directory.events.regions.<state_ags> -----------------------------

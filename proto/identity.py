@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, EmailStr, Field, StringConstraints
 
-from proto.common import Accepted, Contract, Endpoint, Locale, Reply, Request
+from proto.common import Accepted, Endpoint, Locale, Reply, Request
 from proto.envelope import Event
+from proto.privacy import PersonalDataContract
 
 SERVICE = "identity"
 
@@ -67,6 +68,15 @@ class Session(Reply):
 
 class ViewerReply(Reply):
     account: Account | None
+
+
+class DataExportGrant(Reply):
+    """An opened data-export link: a credential for `export_personal_data` on every service
+    that holds personal data (scope `proto.privacy.EXPORT_SCOPE`), valid for minutes."""
+
+    account_id: str
+    credential: str
+    expires_at: datetime
 
 
 # ---- requests ------------------------------------------------------------------------
@@ -156,7 +166,25 @@ class SetRole(Request):
     role: Role
 
 
-class Identity(Contract):
+class RequestDataExport(Request):
+    """Mail the caller a single-use link (valid 24 hours) to download everything the
+    platform holds about them."""
+
+
+class OpenDataExport(Request):
+    """The token of a data-export link; spends it. Unknown, used and expired tokens all
+    answer alike."""
+
+    token: Secret
+
+
+class DeleteAccount(Request):
+    """Erase the caller's account and their personal data in every service."""
+
+    password: Password
+
+
+class Identity(PersonalDataContract):
     """identity's endpoints: `client.identity.<verb>(request, caller)`; `Identity.<verb>` describes one."""
 
     service = SERVICE
@@ -177,6 +205,9 @@ class Identity(Contract):
     lookup_profiles = Endpoint(LookupProfiles, Profiles, "Public profiles by account id.")
     create_admin = Endpoint(CreateAdmin, Accepted, "Operator: create an admin account.")
     set_role = Endpoint(SetRole, Account, "Admin: change an account's platform role.")
+    request_data_export = Endpoint(RequestDataExport, Accepted, "Mail the caller a link to their data.")
+    open_data_export = Endpoint(OpenDataExport, DataExportGrant, "Spend a data-export link's token.")
+    delete_account = Endpoint(DeleteAccount, Accepted, "Erase the caller's account everywhere.")
 
 
 ENDPOINTS = Identity.endpoints()
@@ -268,6 +299,28 @@ class SessionEnded(Event):
 
 class AllSessionsEnded(Event):
     TYPE = "identity.all_sessions_ended"
+
+
+class DataExportRequested(Event):
+    """A data-export link was mailed; it replaces any earlier one."""
+
+    TYPE = "identity.data_export_requested"
+    token_hash: str
+    expires_at: datetime
+
+
+class DataExportOpened(Event):
+    """The link was used: it works once. The data is gathered now, not stored anywhere."""
+
+    TYPE = "identity.data_export_opened"
+
+
+class AccountDeleted(Event):
+    """The tombstone: the account is erased. The only event left on the account's subject
+    (identity erases every earlier one); it carries nothing about the person, and every
+    service reacts to it by removing or anonymising what it holds about the account."""
+
+    TYPE = "identity.account_deleted"
 
 
 class AccountView(Reply):

@@ -124,6 +124,18 @@ class ChangeEmailPayload(AcceptedPayload):
     pass
 
 
+@strawberry.type(description="A link to download everything the platform holds about the caller was mailed "
+                 "to the account's address: single use, valid 24 hours.")
+class ExportMyDataPayload(AcceptedPayload):
+    pass
+
+
+@strawberry.type(description="The account is erased, with the caller's personal data in every service; every "
+                 "session ended, and the username and address may be registered again.")
+class DeleteAccountPayload(AcceptedPayload):
+    pass
+
+
 @strawberry.type(description="A session: a short-lived access token and a single-use refresh token.")
 class SessionPayload:
     access_token: str | None = strawberry.field(description="Send as `Authorization: Bearer <token>`.")
@@ -267,6 +279,20 @@ class Mutation:
         )
         viewer = Account.of(outcome.reply) if outcome.reply is not None else None
         return UpdateProfilePayload(viewer=viewer, user_errors=outcome.user_errors)
+
+    @strawberry.mutation(description="Mail the signed-in account a link to a JSON file of everything the platform "
+                         "holds about it, gathered from every service when the link's page is used (README: Your "
+                         "data). Limited like the other requests that send mail.")
+    async def export_my_data(self, info: GatewayInfo) -> ExportMyDataPayload:
+        outcome = await attempt(info, contract.RequestDataExport, Identity.request_data_export)
+        return ExportMyDataPayload(ok=outcome.ok, user_errors=outcome.user_errors)
+
+    @strawberry.mutation(description="Erase the signed-in account: checks the password (throttled like sign-in), "
+                         "refuses with CONFLICT while something blocks it (the last owner of an actor hands it over "
+                         "first), then removes or anonymises the caller's data in every service (README: Your data).")
+    async def delete_account(self, info: GatewayInfo, password: str) -> DeleteAccountPayload:
+        outcome = await attempt(info, lambda: contract.DeleteAccount(password=password), Identity.delete_account)
+        return DeleteAccountPayload(ok=outcome.ok, user_errors=outcome.user_errors)
 
 
 async def account_updates(context: Any, hub: Any, account_id: str) -> AsyncGenerator[Account, None]:

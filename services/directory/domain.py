@@ -18,11 +18,12 @@ from typing import Any
 
 import phonenumbers
 import pycountry
-from pydantic import BaseModel, ConfigDict, EmailStr, HttpUrl, TypeAdapter, ValidationError
+from pydantic import BaseModel, EmailStr, HttpUrl, TypeAdapter, ValidationError
 
 from proto import directory as api
 from proto.envelope import Event
 from proto.errors import Conflict, Forbidden, Invalid, NotFound
+from proto.privacy import FORMER_MEMBER, ErasureBlocker
 from proto.validation import camel
 from services.kernel.auth import Principal
 
@@ -32,42 +33,13 @@ DEFAULT_PHONE_REGION = "DE"  # numbers without +country code are read as German 
 # ---- state ---------------------------------------------------------------------------
 
 
-class Membership(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    role: api.MemberRole
-    joined_at: datetime
+Membership = api.MemberRecord
+PendingInvitation = api.InvitationRecord
 
 
-class PendingInvitation(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    email: str
-    role: api.MemberRole
-    token_hash: str
-    expires_at: datetime
-    invited_by: str | None
-    created_at: datetime
-
-
-class ActorState(BaseModel):
-    """One actor as its events made it. `version`: stream sequence of its last event."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: str
-    version: int
-    profile: api.ActorProfile
-    status: api.ActorStatus = "pending"
-    rejection_reason: str | None = None
-    reviewed_at: datetime | None = None
-    created_at: datetime
-    updated_at: datetime
-    offerings: dict[str, api.OfferingData] = {}
-    contact_persons: dict[str, api.ContactPersonData] = {}
-    members: dict[str, Membership] = {}  # account id →
-    invitations: dict[str, PendingInvitation] = {}  # lower-cased email →
+class ActorState(api.ActorRecord):
+    """One actor as its events made it (the fields: `proto.directory.ActorRecord`, which the
+    redaction snapshot carries as well), with the questions the rules ask of it."""
 
     def role_of(self, account_id: str | None) -> api.MemberRole | None:
         membership = self.members.get(account_id or "")
@@ -564,6 +536,9 @@ def decide_leave(state: ActorState, principal: Principal) -> api.MemberLeft:
 def evolve(state: ActorState | None, event: Event, *, version: int, at: datetime,
            by: str | None) -> ActorState:
     """The state after `event` (stream sequence `version`, appended at `at` by `by`)."""
+    if isinstance(event, api.ActorRedacted):
+        # The whole record: a rebuilt view starts here (the events before it are erased).
+        return ActorState.model_validate({**event.actor.model_dump(), "version": version})
     if isinstance(event, api.ActorCreated):
         return ActorState(
             id=event.actor_id, version=version, profile=event.profile, created_at=at, updated_at=at,
@@ -662,3 +637,117 @@ def with_slug(event: api.ActorCreated, slug: str) -> api.ActorCreated:
     """The decided creation under the slug the service could claim (`name`, or `name-2` …
     when taken): the same decision, only the address name differs."""
     return event.model_copy(update={"profile": event.profile.model_copy(update={"slug": slug})})
+
+
+# ---- a person's data: what an erasure takes out of an actor ---------------------------
+
+# History types whose `subject` names a person (see `describe`): an invitee's address, a
+# member's account id, a contact person's name. A data export leaves those subjects out of
+# the person's own history lines (they are about others); an erasure redacts the person's.
+SUBJECT_IS_ADDRESS = frozenset({"member_invited"})
+SUBJECT_IS_ACCOUNT = frozenset({"invitation_accepted", "member_role_changed", "member_removed", "member_left"})
+SUBJECT_IS_CONTACT = frozenset({"contact_person_added", "contact_person_updated", "contact_person_removed"})
+SUBJECT_NAMES_A_PERSON = SUBJECT_IS_ADDRESS | SUBJECT_IS_ACCOUNT | SUBJECT_IS_CONTACT
+
+
+def addresses(event: Event) -> set[str]:
+    """The mail addresses an event mentions (folded): the view indexes them, so that an
+    erasure finds every actor whose events ever held a person's address."""
+    found: list[str | None] = []
+    match event:
+        case api.ActorCreated() | api.ActorImported() | api.ActorUpdated():
+            found.append(event.profile.email)
+        case api.OfferingAdded() | api.OfferingUpdated():
+            found.append(event.offering.email)
+        case api.ContactPersonAdded() | api.ContactPersonUpdated():
+            found.append(event.person.email)
+        case api.MemberInvited():
+            found.append(event.email)
+        case api.ActorRedacted():
+            return record_addresses(event.actor, event.history)
+    return {email_key(a) for a in found if a}
+
+
+def record_addresses(record: api.ActorRecord, history: Iterable[api.HistoryRecord]) -> set[str]:
+    """The addresses a redaction snapshot still holds: its record's and its history's."""
+    found = [record.profile.email, *(o.email for o in record.offerings.values()),
+             *(p.email for p in record.contact_persons.values()), *record.invitations]
+    found += [h.subject for h in history if h.type in SUBJECT_IS_ADDRESS]
+    return {email_key(a) for a in found if a}
+
+
+def contact_names(events: Iterable[Event], address: str) -> set[str]:
+    """The names contact persons with this address ever had on the actor (folded)."""
+    return {event.person.name.casefold() for event in events
+            if isinstance(event, (api.ContactPersonAdded, api.ContactPersonUpdated))
+            and event.person.email and email_key(event.person.email) == address}
+
+
+def holds_person(state: ActorState, account_id: str, address: str | None) -> bool:
+    """Whether the actor's state still holds something of the person."""
+    if account_id in state.members:
+        return True
+    if address is None:
+        return False
+    return address in record_addresses(state, ())
+
+
+def _without(value: str | None, address: str) -> str | None:
+    return None if value and email_key(value) == address else value
+
+
+def _redacted_line(line: api.HistoryRecord, *, account_id: str, address: str | None,
+                   names: set[str]) -> api.HistoryRecord:
+    subject = line.subject
+    if subject is None:
+        return line
+    about_them = (
+        (line.type in SUBJECT_IS_ADDRESS and address is not None and email_key(subject) == address)
+        or (line.type in SUBJECT_IS_ACCOUNT and subject == account_id)
+        or (line.type in SUBJECT_IS_CONTACT and subject.casefold() in names)
+    )
+    return line.model_copy(update={"subject": FORMER_MEMBER}) if about_them else line
+
+
+def redact(state: ActorState, history: Iterable[api.HistoryRecord], *, account_id: str, address: str | None,
+           names: set[str]) -> api.ActorRedacted:
+    """The actor without the person: their membership, invitations to their address,
+    contact persons with their address, their address where the actor or an offering gives
+    it; history lines about them name `FORMER_MEMBER`. Lines they authored keep their
+    account id, an opaque id. `names`: the names of contact persons with their address
+    (`contact_names`), which the history lines of those contact persons carry."""
+    contacts = {pid: p for pid, p in state.contact_persons.items()
+                if not (address and p.email and email_key(p.email) == address)}
+    offerings = state.offerings
+    profile = state.profile
+    if address is not None:
+        offerings = {oid: o.model_copy(update={"email": _without(o.email, address)}) for oid, o in offerings.items()}
+        profile = profile.model_copy(update={"email": _without(profile.email, address)})
+    record = api.ActorRecord.model_validate({
+        **state.model_dump(),
+        "profile": profile,
+        "offerings": offerings,
+        "contact_persons": contacts,
+        "members": {a: m for a, m in state.members.items() if a != account_id},
+        "invitations": {key: i for key, i in state.invitations.items() if key != address},
+    })
+    lines = [_redacted_line(line, account_id=account_id, address=address, names=names)
+             for line in history if line.seq <= state.version]
+    return api.ActorRedacted(actor_id=state.id, account_id=account_id, actor=record, history=lines)
+
+
+def last_owner_of(states: Iterable[ActorState], account_id: str) -> list[ActorState]:
+    """The actors that would be left without an owner if the account went."""
+    return [s for s in states if s.role_of(account_id) == "owner" and not _keeps_an_owner(s, account_id)]
+
+
+def erasure_blocker(states: list[ActorState]) -> ErasureBlocker | None:
+    if not states:
+        return None
+    names = [s.profile.name for s in states]
+    listed = ", ".join(f"“{name}”" for name in names)
+    return ErasureBlocker(
+        message=f"you are the last owner of {listed}: make another member owner, or invite a new owner, "
+                "before you delete your account",
+        names=names,
+    )

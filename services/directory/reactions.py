@@ -7,6 +7,9 @@ every request. Every replica needs every account, so this is a projection of the
 resume point in the same `projection` table, exactly once, rebuilt with the file), not a
 durable consumer shared by the replicas, which would hand each replica only some events.
 Applying is idempotent by event id as well: a row remembers the last event that set it.
+
+An erased account's tombstone is noted for the eraser (services/kernel/privacy.py), which
+takes the person out of the actors and only then drops the row: it needs the address.
 """
 
 from __future__ import annotations
@@ -21,11 +24,13 @@ from nats.js import JetStreamContext
 from proto import identity, subjects
 from proto.envelope import Envelope
 from services.directory import views
+from services.kernel import privacy
 from services.kernel.logging import get_logger
 from services.kernel.projector import Projector
 from services.kernel.streams import ensure_event_stream
 
 log = get_logger("directory.accounts")
+
 
 class AccountsView:
     """The projector's view of `IDENTITY` in the directory's file: which of identity's facts
@@ -35,6 +40,7 @@ class AccountsView:
     SCHEMA = views.ACCOUNTS_SCHEMA
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
+        await privacy.note_tombstone(db, envelope, seq, subject)
         if envelope.type not in KEPT:
             return
         account_id = subjects.aggregate_id(subject)

@@ -4,6 +4,7 @@
   when the person is marked public.
 - Members for the actor's members and admins; pending invitations for its owners and
   admins.
+- A person's own data, for the export of everything the platform holds about them.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from proto import directory as api
+from proto.privacy import JsonObject
+from services.directory import domain
 from services.directory.domain import ActorState
 from services.kernel.auth import Principal
 
@@ -92,3 +95,39 @@ def contact_person(person_id: str, data: api.ContactPersonData, *, signed_in: bo
         public=data.public,
         redacted=not shown,
     )
+
+
+def personal_data(*, account_id: str, account: Mapping[str, str] | None, states: Mapping[str, ActorState],
+                  history: list[tuple[str, api.HistoryRecord]], address: str | None) -> JsonObject:
+    """A person's section of a data export: the directory's copy of their account, their
+    memberships, invitations to their address, contact persons with their address, and the
+    changes they made. Nothing about anyone else: their history lines leave out a subject
+    that names another person (whom they invited or listed as a contact)."""
+    def name(actor_id: str) -> str | None:
+        return states[actor_id].profile.name if actor_id in states else None
+
+    ordered = sorted(states.values(), key=lambda s: (s.profile.name, s.id))
+    return {
+        "account": dict(account) if account else None,
+        "memberships": [
+            {"actor_id": s.id, "actor_name": s.profile.name, "actor_slug": s.profile.slug,
+             "role": s.members[account_id].role, "joined_at": s.members[account_id].joined_at.isoformat()}
+            for s in ordered if account_id in s.members
+        ],
+        "invitations": [
+            {"actor_id": s.id, "actor_name": s.profile.name, "role": i.role, "created_at": i.created_at.isoformat(),
+             "expires_at": i.expires_at.isoformat()}
+            for s in ordered for key, i in s.invitations.items() if key == address
+        ],
+        "contact_entries": [
+            {"actor_id": s.id, "actor_name": s.profile.name, "contact_person_id": pid, **p.model_dump(mode="json")}
+            for s in ordered for pid, p in s.contact_persons.items()
+            if address and p.email and domain.email_key(p.email) == address
+        ],
+        "history": [
+            {"actor_id": actor_id, "actor_name": name(actor_id), "version": line.seq, "type": line.type,
+             "occurred_at": line.occurred_at.isoformat(), "changes": list(line.changes),
+             "subject": None if line.type in domain.SUBJECT_NAMES_A_PERSON else line.subject}
+            for actor_id, line in history
+        ],
+    }

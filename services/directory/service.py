@@ -22,10 +22,13 @@ from proto import subjects
 from proto.common import Accepted
 from proto.envelope import Event, new_id, stable_id
 from proto.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from proto.privacy import FORMER_MEMBER
 from services.directory import domain, mails, regions, replies, search, views
 from services.directory.domain import ActorState
+from services.directory.privacy import DirectoryPersonalData
 from services.directory.reactions import Accounts
 from services.directory.views import DirectoryView
+from services.kernel import privacy
 from services.kernel.auth import Principal
 from services.kernel.clock import Clock
 from services.kernel.claims import Claims
@@ -64,6 +67,10 @@ class DirectoryService(ServiceRuntime):
     def __init__(self, settings: Settings, clock: Clock):
         super().__init__(settings, clock, DirectoryView(), api.ENDPOINTS)
         self.accounts: Accounts | None = None
+        self.privacy = DirectoryPersonalData(self)
+
+    def personal_data(self) -> DirectoryPersonalData:
+        return self.privacy
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -295,11 +302,14 @@ class DirectoryService(ServiceRuntime):
         offset = search.position(req.after)
         rows = await views.history(self.db, req.actor_id, offset=offset, limit=req.first + 1)
         page, more = rows[: req.first], len(rows) > req.first
-        names = await views.accounts_by_ids(self.db, [r["by"] for r in page if r["by"]])
+        authors = [r["by"] for r in page if r["by"]]
+        names = {a.id: a.display_name for a in (await views.accounts_by_ids(self.db, authors)).values()}
+        # Changes by someone whose account was erased keep the opaque id, and no name.
+        names |= dict.fromkeys(await privacy.erased(self.db, authors), FORMER_MEMBER)
         entries = [
             api.HistoryEntry(
                 version=r["seq"], type=r["type"], occurred_at=r["occurred_at"], by=r["by"],
-                by_display_name=names[r["by"]].display_name if r["by"] in names else None,
+                by_display_name=names.get(r["by"]) if r["by"] else None,
                 changes=json.loads(r["changes"]), subject=r["subject"],
             )
             for r in page

@@ -9,7 +9,9 @@ other actor tables are derived from it on every event, for queries only:
   for "who is responsible here" and coverage;
 - `actor_search`: the FTS5 trigram index over folded text (see search.py);
 - `members`, `invitations`: lookups by account and by token hash;
-- `history`: who changed what, when.
+- `history`: who changed what, when;
+- `actor_mentions`: every mail address an actor's events mention, so that erasing a person
+  finds each actor that holds (or ever held) their address (services/directory/privacy.py).
 
 Regions keep a closure table (`region_paths`: every ancestor of every region, itself at
 distance 0), so "serves this region" is one join whatever the depth: an actor serves R
@@ -28,6 +30,7 @@ from proto import directory as api
 from proto.envelope import Envelope
 from services.directory import domain, search
 from services.directory.domain import ActorState
+from services.kernel import privacy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actors (
@@ -87,6 +90,10 @@ CREATE TABLE IF NOT EXISTS history (
     subject     TEXT
 );
 CREATE INDEX IF NOT EXISTS history_actor ON history (actor_id, seq);
+CREATE TABLE IF NOT EXISTS actor_mentions (
+    actor_id TEXT NOT NULL, address TEXT NOT NULL, PRIMARY KEY (actor_id, address)
+);
+CREATE INDEX IF NOT EXISTS actor_mentions_address ON actor_mentions (address);
 CREATE TABLE IF NOT EXISTS regions (
     ags        TEXT PRIMARY KEY,
     name       TEXT NOT NULL,
@@ -119,15 +126,27 @@ class DirectoryView:
             return
         actor_id: str = event.actor_id  # type: ignore[attr-defined]
         before = await load_actor(db, actor_id)
-        changes, about = domain.describe(event, before)
         after = domain.evolve(before, event, version=seq, at=envelope.occurred_at, by=envelope.by)
         await _write_actor(db, after)
-        await db.execute(
-            "INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, actor_id, envelope.type.removeprefix("directory."), envelope.occurred_at.isoformat(),
-             envelope.by, json.dumps(changes), about),
-        )
+        if isinstance(event, api.ActorRedacted):
+            # The snapshot's history replaces the actor's, and is all its mentions.
+            await db.execute("DELETE FROM history WHERE actor_id = ?", (actor_id,))
+            await db.executemany(_INSERT_HISTORY, [
+                (h.seq, actor_id, h.type, h.occurred_at.isoformat(), h.by, json.dumps(h.changes), h.subject)
+                for h in event.history
+            ])
+            await db.execute("DELETE FROM actor_mentions WHERE actor_id = ?", (actor_id,))
+        else:
+            changes, about = domain.describe(event, before)
+            await db.execute(_INSERT_HISTORY, (seq, actor_id, envelope.type.removeprefix("directory."),
+                                               envelope.occurred_at.isoformat(), envelope.by,
+                                               json.dumps(changes), about))
+        await db.executemany("INSERT INTO actor_mentions VALUES (?, ?) ON CONFLICT DO NOTHING",
+                             [(actor_id, address) for address in domain.addresses(event)])
+
+
+_INSERT_HISTORY = ("INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
 # ---- projection: actors ----------------------------------------------------------------
@@ -409,6 +428,41 @@ async def coverage(db: aiosqlite.Connection, region: str) -> dict[str, tuple[int
         return {topic: (actors, offerings) for topic, actors, offerings in await cur.fetchall()}
 
 
+async def history_records(db: aiosqlite.Connection, actor_id: str) -> list[api.HistoryRecord]:
+    """An actor's whole history, oldest first (what a redaction snapshot carries)."""
+    async with db.execute(
+        "SELECT seq, type, occurred_at, by, changes, subject FROM history WHERE actor_id = ? ORDER BY seq",
+        (actor_id,),
+    ) as cur:
+        return [api.HistoryRecord(seq=r["seq"], type=r["type"], occurred_at=r["occurred_at"], by=r["by"],
+                                  changes=json.loads(r["changes"]), subject=r["subject"])
+                for r in await cur.fetchall()]
+
+
+async def history_by(db: aiosqlite.Connection, account_id: str) -> list[tuple[str, api.HistoryRecord]]:
+    """(actor id, line) of every change an account made, oldest first (a data export)."""
+    async with db.execute(
+        "SELECT actor_id, seq, type, occurred_at, by, changes, subject FROM history WHERE by = ? ORDER BY seq",
+        (account_id,),
+    ) as cur:
+        return [(r["actor_id"], api.HistoryRecord(seq=r["seq"], type=r["type"], occurred_at=r["occurred_at"],
+                                                  by=r["by"], changes=json.loads(r["changes"]),
+                                                  subject=r["subject"]))
+                for r in await cur.fetchall()]
+
+
+async def actors_mentioning(db: aiosqlite.Connection, address: str) -> list[str]:
+    async with db.execute("SELECT actor_id FROM actor_mentions WHERE address = ? ORDER BY actor_id",
+                          (domain.email_key(address),)) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def mentions(db: aiosqlite.Connection, actor_id: str, address: str) -> bool:
+    async with db.execute("SELECT 1 FROM actor_mentions WHERE actor_id = ? AND address = ?",
+                          (actor_id, domain.email_key(address))) as cur:
+        return await cur.fetchone() is not None
+
+
 async def history(db: aiosqlite.Connection, actor_id: str, *, offset: int,
                   limit: int) -> list[aiosqlite.Row]:
     async with db.execute(
@@ -510,7 +564,7 @@ CREATE TABLE IF NOT EXISTS accounts (
     last_event   TEXT NOT NULL       -- id of the last event applied: applying is idempotent
 );
 CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email);
-"""
+""" + privacy.ERASURE_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -558,6 +612,16 @@ async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[
 
 async def emails_of(db: aiosqlite.Connection, ids: Iterable[str]) -> set[str]:
     return {a.email for a in (await accounts_by_ids(db, ids)).values()}
+
+
+async def account(db: aiosqlite.Connection, account_id: str) -> Account | None:
+    return (await accounts_by_ids(db, [account_id])).get(account_id)
+
+
+async def forget_account(db: aiosqlite.Connection, account_id: str) -> None:
+    """An erased account's row goes only once its data is out of every actor: until then
+    the erasure needs its address to find them."""
+    await db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
 
 
 async def account_by_email(db: aiosqlite.Connection, email: str) -> Account | None:

@@ -16,9 +16,12 @@ from zxcvbn import zxcvbn
 from proto.envelope import Event
 from proto.errors import Forbidden, Invalid, Unauthenticated
 from proto.identity import (
+    AccountDeleted,
     AccountRegistered,
     AllSessionsEnded,
     ConfirmationIssued,
+    DataExportOpened,
+    DataExportRequested,
     EmailConfirmed,
     PasswordChanged,
     PasswordReset,
@@ -30,11 +33,15 @@ from proto.identity import (
     SessionRotated,
     SessionStarted,
 )
+from proto.privacy import ErasureBlocker
 
 CONFIRMATION_VALIDITY = timedelta(hours=72)
 RESET_VALIDITY = timedelta(minutes=60)
 ADMIN_SETUP_VALIDITY = timedelta(hours=72)
 REFRESH_TOKEN_VALIDITY = timedelta(days=30)
+DATA_EXPORT_VALIDITY = timedelta(hours=24)  # the mailed link
+EXPORT_CREDENTIAL_VALIDITY = timedelta(minutes=2)  # the opened link's credential: one gathering
+DEAD_EXPORT_LINK = "this link is not valid (any more): it expired, was used, or a newer one was sent"
 
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
@@ -129,6 +136,9 @@ class AccountState:
     sessions: dict[str, Session] = field(default_factory=dict)
     # The session that asked for `pending_email`; it stays signed in when that is confirmed.
     email_change_session: str | None = None
+    # The newest data-export link, until it is used or expires.
+    export_hash: str | None = None
+    export_expires: datetime | None = None
 
 
 # ---- decisions -----------------------------------------------------------------------
@@ -240,6 +250,32 @@ def decide_sign_out_everywhere(state: AccountState) -> AllSessionsEnded:
     return AllSessionsEnded()
 
 
+def decide_request_export(state: AccountState, *, token_hash: str, now: datetime) -> DataExportRequested:
+    """A new link replaces the previous one: only the newest works."""
+    return DataExportRequested(token_hash=token_hash, expires_at=now + DATA_EXPORT_VALIDITY)
+
+
+def decide_open_export(state: AccountState, *, token_hash: str, now: datetime) -> DataExportOpened:
+    """Single use. Unknown, used, replaced and expired links are refused in the same words:
+    the page must not tell anyone which links once worked."""
+    if state.export_hash is None or state.export_hash != token_hash or (
+            state.export_expires is None or state.export_expires <= now):
+        raise Invalid(DEAD_EXPORT_LINK, "token")
+    return DataExportOpened()
+
+
+def decide_delete_account(state: AccountState) -> AccountDeleted:
+    return AccountDeleted()
+
+
+def erasure_blocker(state: AccountState, *, admins: int) -> ErasureBlocker | None:
+    """The platform must keep an administrator: the last one hands the role on first."""
+    if state.role == "admin" and admins <= 1:
+        return ErasureBlocker(message="you are the only platform administrator; make someone else "
+                                      "administrator before you delete your account")
+    return None
+
+
 def decide_set_role(state: AccountState, *, role: Role, by_account_id: str) -> RoleChanged | None:
     if state.id == by_account_id and role != "admin":
         raise Forbidden("you cannot remove your own administrator role", "role")
@@ -260,8 +296,11 @@ def _live(sessions: dict[str, Session], at: datetime) -> dict[str, Session]:
     return {sid: s for sid, s in sessions.items() if not s.ended and s.expires_at > at}
 
 
-def evolve(state: AccountState | None, event: Event, *, version: int, at: datetime) -> AccountState:
-    """The account after `event` (stream sequence `version`, appended at `at`)."""
+def evolve(state: AccountState | None, event: Event, *, version: int, at: datetime) -> AccountState | None:
+    """The account after `event` (stream sequence `version`, appended at `at`); None once it
+    is erased. A view rebuilt after an erasure sees the tombstone alone, on no account."""
+    if isinstance(event, AccountDeleted):
+        return None
     if isinstance(event, AccountRegistered):
         return AccountState(
             id=event.account_id, username=event.username, email=email_key(event.email),
@@ -305,6 +344,10 @@ def evolve(state: AccountState | None, event: Event, *, version: int, at: dateti
             sessions = {sid: replace(s, ended=True) if sid == event.session_id else s for sid, s in sessions.items()}
         case AllSessionsEnded():
             sessions = _end_sessions(state)
+        case DataExportRequested():
+            state = replace(state, export_hash=event.token_hash, export_expires=event.expires_at)
+        case DataExportOpened():
+            state = replace(state, export_hash=None, export_expires=None)
         case _:
             raise ValueError(f"no rule for {event.TYPE}")
     return replace(state, sessions=_live(sessions, at), version=version)
@@ -339,6 +382,10 @@ def revocation(state: AccountState, event: Event, now: datetime) -> Revocation |
     far carries it or a lower one, every token issued after the event a higher one.
     """
     match event:
+        case AccountDeleted():
+            # Every token the account ever had, data-export credentials included (they
+            # belong to no session, so this is needed even without a live one).
+            return Revocation(issued_up_to=state.version)
         case SessionEnded():
             # a sign-out, or a refresh token presented twice
             return Revocation(sessions=frozenset({event.session_id}))

@@ -127,6 +127,36 @@ def _words(kind: str, locale: str, **v: str) -> Words:
              "Waren Sie das nicht? Setzen Sie bitte sofort über „Passwort vergessen“ ein neues Passwort." if de else
              "Wasn't you? Please set a new password right away with “Forgot password”."),
         )
+    if kind == "data-export":
+        return Words(
+            "Ihre Daten bei Lotse" if de else "Your data at Lotse",
+            hello,
+            ("Sie haben eine Kopie aller Daten angefordert, die Lotse über Sie gespeichert hat: Ihr Konto, Ihre "
+             "Anmeldungen, Ihre Mitgliedschaften bei Einträgen, Kontaktangaben mit Ihrer Adresse und Ihre "
+             "Änderungen an Einträgen. Über den Link laden Sie sie als JSON-Datei herunter." if de else
+             "You asked for a copy of all the data Lotse holds about you: your account, your sign-ins, your "
+             "memberships of entries, contact details with your address, and your changes to entries. The link "
+             "downloads them as a JSON file.",
+             "Der Link gilt 24 Stunden und nur einmal. Die Daten werden erst beim Herunterladen zusammengestellt." if de
+             else "The link is valid for 24 hours and works once. The data is put together only when you download it."),
+            "Daten herunterladen" if de else "Download your data",
+            ("Waren Sie das nicht? Ändern Sie bitte sofort Ihr Passwort: Jemand ist mit Ihrem Konto angemeldet." if de
+             else "Wasn't you? Please change your password right away: someone is signed in to your account.",),
+        )
+    if kind == "account-deleted":
+        return Words(
+            "Ihr Lotse-Konto ist gelöscht" if de else "Your Lotse account is deleted",
+            "Hallo," if de else "Hello,",
+            ("Ihr Lotse-Konto und die Daten, die Lotse über Sie gespeichert hatte, sind gelöscht. Ihr "
+             "Benutzername und Ihre Adresse sind wieder frei; Sie sind auf allen Geräten abgemeldet." if de else
+             "Your Lotse account and the data Lotse held about you are deleted. Your username and address are "
+             "free again; you are signed out on every device.",
+             "Wo Einträge Ihre Änderungen zeigen, nennen sie statt Ihres Namens nun ein ehemaliges Mitglied." if de
+             else "Where entries show changes you made, they now name a former member instead of you."),
+            notes=("Waren Sie das nicht? Antworten Sie bitte nicht auf diese Mail, sondern wenden Sie sich an die "
+                   "Betreiber von Lotse." if de else
+                   "Wasn't you? Please do not reply to this mail; contact the people who run Lotse.",),
+        )
     raise KeyError(kind)
 
 

@@ -18,10 +18,12 @@ import aiosqlite
 
 from proto import identity as api
 from proto import subjects
-from proto.common import Accepted
+from proto.common import Accepted, Caller
 from proto.envelope import Event, new_id
 from proto.errors import Conflict, Invalid, NotFound, Unauthenticated
-from services.identity import domain, mails, views
+from proto.privacy import EXPORT_SCOPE, CheckErasure, ErasureBlocker
+from services.identity import domain, mails, replies, views
+from services.identity.privacy import IdentityPersonalData
 from services.kernel.claims import Claims
 from services.identity.domain import AccountState
 from services.identity.keys import KeyRing
@@ -32,6 +34,7 @@ from services.identity.views import IdentityView
 from services.kernel.clock import Clock
 from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
+from services.kernel.eventstore import EventStore
 from services.kernel.logging import get_logger
 from services.kernel.outbox import enqueue
 from services.kernel.runtime import ServiceRuntime
@@ -66,7 +69,8 @@ SENT = {
 
 @dataclass(frozen=True)
 class Changed:
-    """An account after a command, and the event stored (None: nothing to change)."""
+    """An account after a command, and the event stored (None: nothing to change). After
+    an erasure (`delete_account`), the account as it was before it."""
 
     state: AccountState
     event: Event | None
@@ -74,20 +78,6 @@ class Changed:
 
 def sent(locale: str | None) -> Accepted:
     return Accepted(message=SENT["en" if locale == "en" else "de"])
-
-
-def account_reply(state: AccountState) -> api.Account:
-    return api.Account(
-        id=state.id,
-        username=state.username,
-        email=state.email,
-        display_name=state.display_name,
-        locale=state.locale,
-        role=state.role,
-        email_confirmed=state.email_confirmed,
-        pending_email=state.pending_email,
-        created_at=state.created_at,
-    )
 
 
 class IdentityService(ServiceRuntime):
@@ -114,6 +104,7 @@ class IdentityService(ServiceRuntime):
             await ensure_kv(self.js, subjects.KV_REVOCATIONS, ttl=api.REVOCATION_RETENTION, replicas=replicas),
             self.clock,
         )
+        self.privacy = IdentityPersonalData(lambda: self.db, self._event_store)
         self.keys = KeyRing(self.js, self.settings, self.clock)
         await self.keys.start()
         self._key_task = asyncio.create_task(self._refresh_keys(), name="identity-keys")
@@ -140,7 +131,14 @@ class IdentityService(ServiceRuntime):
             except Exception:
                 log.exception("identity.key_refresh_failed")
 
+    def personal_data(self) -> IdentityPersonalData:
+        return self.privacy
+
     # ---- helpers ---------------------------------------------------------------------
+
+    def _event_store(self) -> EventStore:
+        assert self.store is not None
+        return self.store
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -178,12 +176,14 @@ class IdentityService(ServiceRuntime):
         state, event = decided[0]
         if appended is None or event is None:
             return Changed(state, None)
-        return Changed(domain.evolve(state, event, version=appended.seq, at=appended.envelope.occurred_at), event)
+        after = domain.evolve(state, event, version=appended.seq, at=appended.envelope.occurred_at)
+        # An erased account has no state after; the one it had is the last there is.
+        return Changed(after if after is not None else state, event)
 
     async def _push_live(self, state: AccountState) -> None:
         """Tell the account's open apps (gateway subscriptions) what it looks like now."""
         if self.nc is not None:
-            view = api.AccountView(account=account_reply(state))
+            view = api.AccountView(account=replies.account(state))
             await self.nc.publish(subjects.live_account(state.id), view.model_dump_json().encode())
 
     async def _mail(self, kind: str, *, to: str, locale: str, path: str | None = None,
@@ -211,7 +211,7 @@ class IdentityService(ServiceRuntime):
             access_expires_at=expires,
             refresh_token=f"{session_id}.{refresh_secret}",
             refresh_expires_at=refresh_expires,
-            account=account_reply(state),
+            account=replies.account(state),
         )
 
     async def _claim_username(self, username: str, account_id: str) -> bool:
@@ -459,14 +459,14 @@ class IdentityService(ServiceRuntime):
         updated = await self._change(principal.account_id, lambda s: domain.decide_update_profile(
             s, display_name=req.display_name, locale=req.locale), by=principal.account_id)
         await self._push_live(updated.state)
-        return account_reply(updated.state)
+        return replies.account(updated.state)
 
     async def viewer(self, req: api.GetViewer, ctx: RequestContext) -> api.ViewerReply:
         principal = ctx.optional_principal()
         if principal is None:
             return api.ViewerReply(account=None)
         state = await views.by_id(self.db, principal.account_id)
-        return api.ViewerReply(account=account_reply(state) if state else None)
+        return api.ViewerReply(account=replies.account(state) if state else None)
 
     async def lookup_profiles(self, req: api.LookupProfiles, ctx: RequestContext) -> api.Profiles:
         ctx.principal()
@@ -520,4 +520,78 @@ class IdentityService(ServiceRuntime):
         changed = await self._change(req.account_id, lambda s: domain.decide_set_role(
             s, role=req.role, by_account_id=principal.account_id), by=principal.account_id)
         await self._push_live(changed.state)
-        return account_reply(changed.state)
+        return replies.account(changed.state)
+
+    # ---- a person's data: export and erasure (services/identity/privacy.py) ----------
+
+    async def request_data_export(self, req: api.RequestDataExport, ctx: RequestContext) -> Accepted:
+        """Mailed, not answered: the data goes to the account's own mailbox, so a stolen
+        session alone cannot take it. Limited like every request that sends mail."""
+        principal = ctx.principal()
+        now = self.clock.now()
+        state = await views.by_id(self.db, principal.account_id)
+        if state is None:
+            raise Unauthenticated("sign in again")
+        await self.mail_limits.take(state.email, ctx.caller.client_address, now, None)
+        token = new_secret()
+        await self._change(state.id, lambda s: domain.decide_request_export(s, token_hash=digest(token), now=now),
+                           by=state.id, loaded=state)
+        await self._mail("data-export", to=state.email, locale=state.locale, path="/my-data", token=token,
+                         name=state.display_name)
+        log.info("identity.data_export_requested", account_id=state.id)
+        return sent(state.locale)
+
+    async def open_data_export(self, req: api.OpenDataExport, ctx: RequestContext) -> api.DataExportGrant:
+        """Spend the link (single use across replicas: the append expects the account's
+        version) and hand out a credential that only `export_personal_data` accepts, for
+        the minute the gathering takes."""
+        now = self.clock.now()
+        token_hash = digest(req.token)
+        state = await views.by_export_hash(self.db, token_hash)
+        if state is None:
+            raise Invalid(domain.DEAD_EXPORT_LINK, "token")
+        opened = await self._change(state.id, lambda s: domain.decide_open_export(s, token_hash=token_hash, now=now),
+                                    by=state.id, loaded=state)
+        expires = now + domain.EXPORT_CREDENTIAL_VALIDITY
+        credential = self.keys.sign({
+            "sub": state.id, "role": state.role, "scp": EXPORT_SCOPE, "ver": opened.state.version,
+            "iat": int(now.timestamp()), "exp": int(expires.timestamp()), "jti": new_id(),
+        })
+        log.info("identity.data_export_opened", account_id=state.id)
+        return api.DataExportGrant(account_id=state.id, credential=credential, expires_at=expires)
+
+    async def delete_account(self, req: api.DeleteAccount, ctx: RequestContext) -> Accepted:
+        """Check the password (throttled like sign-in), ask every service what blocks the
+        erasure, then append the tombstone: every token of the account is void at once
+        (revocation list), its username and address are free again, and every service
+        erases what it holds as it sees the tombstone (services/kernel/privacy.py)."""
+        principal = ctx.principal()
+        now = self.clock.now()
+        state = await views.by_id(self.db, principal.account_id)
+        if state is None:
+            raise Unauthenticated("sign in again")
+        await self.throttle.check(state.id, ctx.caller.client_address, now)
+        if not await verify_password(state.password_hash, req.password):
+            await self.throttle.failed(state.id, ctx.caller.client_address, now)
+            raise Invalid("the password is not right", "password")
+        await self.throttle.succeeded(state.id)
+        if blockers := await self._erasure_blockers(state, ctx.caller):
+            raise Conflict(" ".join(b.message for b in blockers), "password")
+        await self._change(state.id, domain.decide_delete_account, by=state.id, loaded=state)
+        # Given back only now: a crash before this leaves claims whose account is gone, which
+        # the next registration takes over after the grace period (services/kernel/claims.py).
+        await self.usernames.release(key_of(domain.username_key(state.username)), state.id)
+        await self.emails.release(key_of(state.email), state.id)
+        if self.eraser is not None:
+            self.eraser.wake()
+        await self._mail("account-deleted", to=state.email, locale=state.locale)
+        log.info("identity.account_deleted", account_id=state.id)
+        return Accepted(message="Ihr Konto ist gelöscht." if state.locale != "en" else "Your account is deleted.")
+
+    async def _erasure_blockers(self, state: AccountState, caller: Caller) -> list[ErasureBlocker]:
+        """Identity's own, and every other holder's, asked as the person (their token): a
+        service that does not answer stops the erasure rather than be skipped."""
+        assert self.client is not None
+        others = [c for c in self.client.holders() if c.erasure_blockers.endpoint.service != self.name]
+        answers = await asyncio.gather(*(c.erasure_blockers(CheckErasure(), caller) for c in others))
+        return [*await self.privacy.blockers(state.id), *(b for a in answers for b in a.blockers)]

@@ -137,7 +137,7 @@ class MailLimits:
     def __init__(self, kv: KeyValue):
         self._counters = _Counters(kv)
 
-    async def take(self, target: str, client_address: str | None, now: datetime, field: str) -> None:
+    async def take(self, target: str, client_address: str | None, now: datetime, field: str | None) -> None:
         """Count one mail-sending request; raise RATE_LIMITED once a limit is used up."""
         limits = [(f"mail.target.{key_of(target)}", MAIL_PER_TARGET)]
         if client_address:

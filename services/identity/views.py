@@ -1,6 +1,7 @@
 """Identity's SQLite view: accounts and their live sessions, projected from
 `identity.events.account.*` by `domain.evolve`, with columns for the lookups sign-in and
-mail links need (username, address, link hashes)."""
+mail links need (username, address, link hashes). An erased account leaves no row; its
+tombstone is noted for the eraser (services/kernel/privacy.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from proto import subjects
 from proto.envelope import Envelope
 from services.identity import domain
 from services.identity.domain import AccountState, Session, email_key, username_key
+from services.kernel import privacy
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -51,7 +53,14 @@ CREATE TABLE IF NOT EXISTS email_change_sessions (
     account_id  TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     session_id  TEXT NOT NULL
 );
-"""
+-- The newest data-export link of an account (a table of its own, like the one above).
+CREATE TABLE IF NOT EXISTS data_exports (
+    account_id  TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
+    token_hash  TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS data_exports_token ON data_exports (token_hash);
+""" + privacy.ERASURE_SCHEMA
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -68,9 +77,15 @@ class IdentityView:
     SCHEMA = SCHEMA
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
-        before = await by_id(db, subjects.aggregate_id(subject))
+        account_id = subjects.aggregate_id(subject)
+        before = await by_id(db, account_id)
         after = domain.evolve(before, envelope.event(), version=seq, at=envelope.occurred_at)
-        await _write(db, after)
+        if after is None:
+            # Sessions, links and the rest go with the row (ON DELETE CASCADE).
+            await db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+        else:
+            await _write(db, after)
+        await privacy.note_tombstone(db, envelope, seq, subject)
 
 
 async def _write(db: aiosqlite.Connection, state: AccountState) -> None:
@@ -93,6 +108,10 @@ async def _write(db: aiosqlite.Connection, state: AccountState) -> None:
     if state.email_change_session is not None:
         await db.execute("INSERT INTO email_change_sessions (account_id, session_id) VALUES (?, ?)",
                          (state.id, state.email_change_session))
+    await db.execute("DELETE FROM data_exports WHERE account_id = ?", (state.id,))
+    if state.export_hash is not None and state.export_expires is not None:
+        await db.execute("INSERT INTO data_exports (account_id, token_hash, expires_at) VALUES (?, ?, ?)",
+                         (state.id, state.export_hash, state.export_expires.isoformat()))
     await db.execute("DELETE FROM sessions WHERE account_id = ?", (state.id,))
     await db.executemany(
         "INSERT INTO sessions (id, account_id, token_hash, expires_at, ended) VALUES (?, ?, ?, ?, ?)",
@@ -116,6 +135,9 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
         }
     async with db.execute("SELECT session_id FROM email_change_sessions WHERE account_id = ?", (row["id"],)) as cur:
         change = await cur.fetchone()
+    async with db.execute("SELECT token_hash, expires_at FROM data_exports WHERE account_id = ?",
+                          (row["id"],)) as cur:
+        export = await cur.fetchone()
     return AccountState(
         id=row["id"],
         username=row["username"],
@@ -134,6 +156,8 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
         version=row["version"],
         sessions=sessions,
         email_change_session=change["session_id"] if change else None,
+        export_hash=export["token_hash"] if export else None,
+        export_expires=datetime.fromisoformat(export["expires_at"]) if export else None,
     )
 
 
@@ -166,6 +190,16 @@ async def by_reset_hash(db: aiosqlite.Connection, token_hash: str) -> AccountSta
 
 async def by_session(db: aiosqlite.Connection, session_id: str) -> AccountState | None:
     return await _account(db, "id = (SELECT account_id FROM sessions WHERE id = ?)", session_id)
+
+
+async def by_export_hash(db: aiosqlite.Connection, token_hash: str) -> AccountState | None:
+    return await _account(db, "id = (SELECT account_id FROM data_exports WHERE token_hash = ?)", token_hash)
+
+
+async def admin_count(db: aiosqlite.Connection) -> int:
+    async with db.execute("SELECT count(*) FROM accounts WHERE role = 'admin'") as cur:
+        row = await cur.fetchone()
+    return row[0] if row else 0
 
 
 async def profiles(db: aiosqlite.Connection, ids: list[str]) -> list[aiosqlite.Row]:

@@ -50,6 +50,7 @@ class Principal:
     # The account's version (stream sequence of its last event) the token was issued
     # from, its `ver` claim: 0 for tokens from before the claim existed.
     issued_at_version: int = 0
+    scope: str | None = None  # None for an access token; else the one thing the token is for
 
     @property
     def is_admin(self) -> bool:
@@ -115,6 +116,20 @@ class TokenVerifier:
         return set(self._keys)
 
     def verify(self, token: str | None) -> Principal:
+        """An access token's caller; a scoped credential is refused here."""
+        principal = self._verify(token)
+        if principal.scope is not None:
+            raise Unauthenticated("the access token is not valid; sign in again")
+        return principal
+
+    def verify_scoped(self, token: str | None, scope: str) -> Principal:
+        """The caller of a credential issued for `scope` alone; an access token is refused."""
+        principal = self._verify(token)
+        if principal.scope != scope:
+            raise Unauthenticated("this needs a credential for this purpose; open the link again")
+        return principal
+
+    def _verify(self, token: str | None) -> Principal:
         if not token:
             raise Unauthenticated("sign in first")
         try:
@@ -136,10 +151,12 @@ class TokenVerifier:
         if claims["exp"] <= self._clock.now().timestamp():
             raise Unauthenticated("the access token has expired; refresh the session")
         version = claims.get("ver", 0)
-        if claims["role"] not in ("admin", "member") or type(version) is not int:
+        scope = claims.get("scp")
+        if claims["role"] not in ("admin", "member") or type(version) is not int or (
+                scope is not None and type(scope) is not str):
             raise Unauthenticated("the access token is not valid; sign in again")
         principal = Principal(account_id=str(claims["sub"]), role=claims["role"], session_id=claims.get("sid"),
-                              issued_at_version=version)
+                              issued_at_version=version, scope=scope)
         if self.revoked(principal):
             raise TokenRevoked(SESSION_ENDED)
         return principal

@@ -23,6 +23,9 @@ class Decision:
     aggregate_id: str
     event: Event
     expected: int  # stream sequence of the aggregate's last event in the view; 0 if new
+    # A deterministic envelope id for an event that several replicas may decide at once
+    # (services/directory/privacy.py's redactions); None: a fresh one.
+    event_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,7 @@ class CommandRunner:
             decision = await decide()
             if decision is None:
                 return None
-            envelope = self.store.envelope(decision.event, by)
+            envelope = self.store.envelope(decision.event, by, decision.event_id)
             try:
                 seq = await self.store.publish(
                     decision.aggregate, decision.aggregate_id, envelope, expected=decision.expected

@@ -54,6 +54,10 @@ class RequestContext:
     def optional_principal(self) -> Principal | None:
         return self.principal() if self.caller.token else None
 
+    def scoped_principal(self, scope: str) -> Principal:
+        """The verified caller of a credential issued for `scope` (services/kernel/auth.py)."""
+        return self.verifier.verify_scoped(self.caller.token, scope)
+
 
 Handler = Callable[[Any, RequestContext], Awaitable[BaseModel]]
 

@@ -4,15 +4,22 @@
 `Nats-Expected-Last-Subject-Sequence` (the stream sequence of the aggregate's last event
 as the caller's view knew it; 0 for a new aggregate) and `Nats-Msg-Id` (the envelope id,
 so a publish retried after a lost ack is stored once).
+
+`erase` removes events for good (GDPR erasure): each one by a message delete that
+overwrites its bytes in the file store. A subject purge would not do: it only marks the
+messages deleted, and their bytes stay in the store's block files until compaction
+(tests/integration/test_erasure_on_disk.py looks into the files).
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 import nats.errors
 from nats.js import JetStreamContext
-from nats.js.errors import APIError
+from nats.js.errors import APIError, NotFoundError
+from pydantic import ValidationError
 
 from proto import context, subjects
 from proto.envelope import Envelope, Event
@@ -22,10 +29,23 @@ from services.kernel.logging import get_logger
 log = get_logger("eventstore")
 
 WRONG_LAST_SEQUENCE = (10071, 10164)
+MESSAGE_DELETE_FAILED = 10057  # "no message found", or "message delete not permitted" (deny_delete)
+SEQUENCE_NOT_FOUND = 10043  # deleted meanwhile by someone else (another replica erasing the same)
 
 
 class WrongLastSequence(Exception):
     """Someone appended to the aggregate since we read it."""
+
+
+class ErasureRefused(Exception):
+    """The stream does not allow deleting messages (made with `deny_delete`, which NATS
+    never lets an update take back): see services/kernel/streams.py."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    envelope: Envelope | None  # None: not an envelope (written by hand?), erasable all the same
 
 
 class EventStore:
@@ -36,8 +56,11 @@ class EventStore:
         self._clock = clock
         self._attempts = attempts
 
-    def envelope(self, event: Event, by: str | None) -> Envelope:
+    def envelope(self, event: Event, by: str | None, event_id: str | None = None) -> Envelope:
+        """`event_id`: a deterministic id, for an event several replicas may decide alike
+        (the same id is the same `Nats-Msg-Id`); a fresh ULID otherwise."""
         return Envelope(
+            **({"id": event_id} if event_id else {}),
             type=event.TYPE,
             occurred_at=self._clock.now(),
             by=by,
@@ -75,3 +98,41 @@ class EventStore:
                 log.warning("eventstore.retry", subject=subject, attempt=attempt)
                 await asyncio.sleep(0.2 * attempt)
         raise AssertionError("unreachable")
+
+    async def events_of(self, aggregate: str, aggregate_id: str) -> list[StoredEvent]:
+        """Every event the stream still holds on one aggregate's subject, oldest first."""
+        subject = subjects.aggregate_subject(self._service, aggregate, aggregate_id)
+        found: list[StoredEvent] = []
+        seq = 1
+        while True:
+            try:
+                msg = await self._js.get_msg(self._stream, seq=seq, subject=subject, next=True)
+            except NotFoundError:
+                return found
+            assert msg.seq is not None
+            try:
+                envelope: Envelope | None = Envelope.model_validate_json(msg.data or b"")
+            except ValidationError:
+                envelope = None
+            found.append(StoredEvent(msg.seq, envelope))
+            seq = msg.seq + 1
+
+    async def erase(self, seqs: list[int]) -> int:
+        """Delete these events and overwrite their bytes; one already gone counts as done.
+        Returns how many this call erased."""
+        erased = 0
+        for seq in seqs:
+            try:
+                await self._js.delete_msg(self._stream, seq)  # the server's default: erase, not only mark
+                erased += 1
+            except APIError as e:
+                if e.err_code == SEQUENCE_NOT_FOUND:
+                    continue
+                if e.err_code != MESSAGE_DELETE_FAILED:
+                    raise
+                try:
+                    await self._js.get_msg(self._stream, seq=seq)
+                except NotFoundError:
+                    continue  # another replica erased it first
+                raise ErasureRefused(f"{self._stream} refuses to delete messages: {e.description}") from None
+        return erased

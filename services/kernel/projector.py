@@ -50,6 +50,9 @@ async def open_database(path: Path) -> aiosqlite.Connection:
     await db.execute("PRAGMA synchronous=NORMAL")
     await db.execute("PRAGMA foreign_keys=ON")
     await db.execute("PRAGMA busy_timeout=5000")
+    # Deleted rows are overwritten, not left in free pages: an erased person's data must
+    # not stay in the file (services/kernel/privacy.py also truncates the WAL after one).
+    await db.execute("PRAGMA secure_delete=ON")
     return db
 
 

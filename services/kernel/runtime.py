@@ -1,9 +1,14 @@
 """What every service process does at start and stop, in the same order everywhere.
 
 stream and buckets → token verifier → view (projector) → event store → the service's own
-start (reactions, mailer, key management) → endpoints. Endpoints come last so that no
-request is answered before the view has resumed; they go first at stop so that requests
-in flight finish before the view closes.
+start (reactions, mailer, key management) → the eraser, if the service holds personal
+data → endpoints. Endpoints come last so that no request is answered before the view has
+resumed; they go first at stop so that requests in flight finish before the view closes.
+
+A service that holds personal data (its contract inherits
+`proto.privacy.PersonalDataContract`) returns its declaration from `personal_data()`; the
+runtime answers that contract's endpoints from it and runs its erasures
+(services/kernel/privacy.py).
 """
 
 from __future__ import annotations
@@ -14,13 +19,23 @@ from typing import Any
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
+from proto.client import LotseClient
 from proto.common import Endpoint
+from proto.privacy import (
+    CheckErasure,
+    ErasureBlockers,
+    ExportPersonalData,
+    EXPORT_SCOPE,
+    PersonalDataContract,
+    PersonalDataSection,
+)
 from services.kernel.auth import TokenVerifier
 from services.kernel.clock import Clock
 from services.kernel.commands import CommandRunner
-from services.kernel.endpoints import Endpoints
+from services.kernel.endpoints import Endpoints, RequestContext
 from services.kernel.eventstore import EventStore
 from services.kernel.logging import get_logger
+from services.kernel.privacy import Eraser, PersonalData
 from services.kernel.projector import Projector, View
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_event_stream, ensure_mail_stream
@@ -46,6 +61,9 @@ class ServiceRuntime:
         self.projector: Projector | None = None
         self.store: EventStore | None = None
         self.commands: CommandRunner | None = None
+        self.client: LotseClient | None = None  # for asking other services (rarely: views first)
+        self.eraser: Eraser | None = None
+        self._holds_personal_data = PersonalDataContract.erasure_blockers.verb in specs
 
     @property
     def database_path(self) -> Path:
@@ -62,12 +80,21 @@ class ServiceRuntime:
         await self.projector.start()
         self.store = EventStore(self.js, self.name, self.clock)
         self.commands = CommandRunner(self.store, self.projector)
+        self.client = LotseClient(nc, timeout=self.settings.request_timeout)
         await self.on_start()
+        data = self.personal_data()
+        if (data is not None) != self._holds_personal_data:
+            raise RuntimeError(f"{self.name}: its contract and personal_data() must both declare personal data")
+        if data is not None:
+            self.eraser = Eraser(self.name, self.database_path, data, self.clock)
+            await self.eraser.start()
         await self.endpoints.start(nc, self.verifier)
         log.info("service.started", service=self.name)
 
     async def stop(self) -> None:
         await self.endpoints.stop()
+        if self.eraser is not None:
+            await self.eraser.stop()
         await self.on_stop()
         if self.projector:
             await self.projector.stop()
@@ -79,3 +106,25 @@ class ServiceRuntime:
 
     async def on_stop(self) -> None:
         """Undo `on_start`."""
+
+    def personal_data(self) -> PersonalData | None:
+        """What personal data the service holds (services/<service>/privacy.py); None: none.
+        Called once, after `on_start`."""
+        return None
+
+    def _personal_data(self) -> PersonalData:
+        data = self.personal_data()
+        assert data is not None, "only services that declare personal data answer these endpoints"
+        return data
+
+    # ---- the endpoints of proto.privacy.PersonalDataContract, the same in every service ----
+
+    async def export_personal_data(self, req: ExportPersonalData, ctx: RequestContext) -> PersonalDataSection:
+        principal = ctx.scoped_principal(EXPORT_SCOPE)
+        data = await self._personal_data().export(principal.account_id)
+        log.info("privacy.exported", service=self.name, account_id=principal.account_id)
+        return PersonalDataSection(service=self.name, data=data)
+
+    async def erasure_blockers(self, req: CheckErasure, ctx: RequestContext) -> ErasureBlockers:
+        principal = ctx.principal()
+        return ErasureBlockers(blockers=await self._personal_data().blockers(principal.account_id))

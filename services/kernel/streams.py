@@ -8,13 +8,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from dataclasses import replace
+
 from nats.js import JetStreamContext, api
-from nats.js.errors import BadRequestError
+from nats.js.errors import APIError, BadRequestError
 from nats.js.kv import KeyValue
 
 from proto import subjects
+from services.kernel.logging import get_logger
+
+log = get_logger("streams")
 
 STREAM_IN_USE = 10058  # "stream name already in use with a different configuration"
+INVALID_UPDATE = 10052  # e.g. "stream configuration update can not cancel deny message deletes"
 
 
 async def ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None:
@@ -27,20 +33,31 @@ async def ensure_stream(js: JetStreamContext, config: api.StreamConfig) -> None:
 
 
 async def ensure_event_stream(js: JetStreamContext, service: str, replicas: int = 1) -> None:
-    """A service's system of record: every event, kept forever, purgeable for erasure."""
-    await ensure_stream(
-        js,
-        api.StreamConfig(
-            name=subjects.stream_name(service),
-            subjects=[subjects.events_filter(service)],
-            retention=api.RetentionPolicy.LIMITS,
-            storage=api.StorageType.FILE,
-            num_replicas=replicas,
-            duplicate_window=timedelta(minutes=2).total_seconds(),
-            deny_delete=True,
-            deny_purge=False,  # GDPR erasure purges one aggregate's subject
-        ),
+    """A service's system of record: every event, kept until a person's erasure deletes
+    theirs message by message (services/kernel/eventstore.py: `erase`)."""
+    config = api.StreamConfig(
+        name=subjects.stream_name(service),
+        subjects=[subjects.events_filter(service)],
+        retention=api.RetentionPolicy.LIMITS,
+        storage=api.StorageType.FILE,
+        num_replicas=replicas,
+        duplicate_window=timedelta(minutes=2).total_seconds(),
+        # Erasure deletes single messages, with their bytes overwritten; a purge would leave
+        # the bytes in the block files. NATS permissions keep other users from deleting.
+        deny_delete=False,
+        deny_purge=False,
     )
+    try:
+        await ensure_stream(js, config)
+    except APIError as e:
+        if e.err_code != INVALID_UPDATE:
+            raise
+        # A stream made by an earlier version denies deletes, and NATS never lets an update
+        # take that back. Keep it running as it is; erasures wait (and say why in the log)
+        # until an operator re-creates the stream from a backup with `deny_delete: false`.
+        log.error("streams.erasure_blocked", stream=config.name, error=e.description,
+                  fix="restore the stream from a backup with deny_delete false (README: Your data)")
+        await js.update_stream(replace(config, deny_delete=True))
 
 
 async def ensure_mail_stream(js: JetStreamContext, replicas: int = 1) -> None:

@@ -20,8 +20,13 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self._arrived = asyncio.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
+        # Mail to these addresses is refused for now (451): the mailer keeps it queued and
+        # tries again later, as with a mail server that is down.
+        self.deferred: set[str] = set()
 
     async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        if any(rcpt.lower() in self.deferred for rcpt in envelope.rcpt_tos):
+            return "451 4.3.0 Try again later"
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         self.messages.append(message)  # type: ignore[arg-type]
         if self.loop:

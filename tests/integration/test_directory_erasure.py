@@ -1,0 +1,156 @@
+"""Two directory replicas erase one person at the same moment: each actor that held the
+person's data gets exactly one redaction snapshot, every earlier event of it is erased, and
+both replicas' views end up alike. Against a real nats-server; accounts and the tombstone
+are written to IDENTITY the way identity writes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+
+import nats.errors
+import pytest
+
+from proto import directory as api
+from proto import identity, subjects
+from proto.client import LotseClient
+from proto.common import Caller
+from proto.mail import OutgoingMail
+from proto.privacy import FORMER_MEMBER
+from services.directory import views
+from services.directory.service import DirectoryService
+from services.kernel.clock import Clock
+from services.kernel.eventstore import EventStore
+from services.kernel.projector import open_database
+from services.kernel.settings import Settings
+from tests.support.tokens import TestIssuer
+
+SAARBRUECKEN = "10041100"
+ADDRESS = "erika.muster@beispiel.example"
+NAME = "Erika Müßig-Übel"
+
+
+@pytest.fixture
+async def replicas(nc, tmp_path: Path):
+    clock = Clock()
+    issuer = TestIssuer(clock)
+    await issuer.publish(nc.jetstream())
+    services = []
+    for n in (1, 2):
+        settings = Settings(nats_url="unused", data_dir=tmp_path / f"replica-{n}", public_url="https://lotse.test",
+                            log_format="json", log_level="warning")
+        service = DirectoryService(settings, clock)
+        await service.start(nc)
+        services.append(service)
+    yield services, issuer, clock
+    for service in services:
+        await service.stop()
+
+
+async def announce(nc, clock: Clock, services: list[DirectoryService], account_id: str, email: str,
+                   name: str) -> int:
+    store = EventStore(nc.jetstream(), identity.SERVICE, clock)
+    seq = await store.append("account", account_id, identity.AccountRegistered(
+        account_id=account_id, username=account_id, email=email, display_name=name, locale="de",
+        role="member", password_hash=None, confirm_token_hash=None, confirm_expires_at=None,
+    ), expected=0, by=None)
+    for service in services:
+        assert service.accounts is not None
+        await service.accounts.projector.wait_for(seq)
+    return seq
+
+
+async def invitation_token(nc) -> str:
+    sub = await nc.jetstream().pull_subscribe(subjects.MAIL_OUTBOX, durable="test-reader",
+                                              stream=subjects.MAIL_STREAM)
+    tokens = []
+    with contextlib.suppress(nats.errors.TimeoutError):
+        for msg in await sub.fetch(10, timeout=0.5):
+            mail = OutgoingMail.model_validate_json(msg.data)
+            if mail.kind == "actor-invitation":
+                tokens.append(mail.text.split("token=", 1)[1].split()[0])
+            await msg.ack()
+    return tokens[-1]
+
+
+async def snapshots_and_older(service: DirectoryService, actor_id: str) -> tuple[int, int]:
+    """(redaction snapshots, events before the newest one) the stream holds for an actor."""
+    assert service.store is not None
+    stored = await service.store.events_of(api.AGGREGATE_ACTOR, actor_id)
+    kinds = [s.envelope.type if s.envelope else "?" for s in stored]
+    snapshots = [i for i, kind in enumerate(kinds) if kind == api.ActorRedacted.TYPE]
+    return len(snapshots), snapshots[-1] if snapshots else len(kinds)
+
+
+async def test_two_replicas_erasing_at_once_append_one_snapshot_per_actor(nc, replicas):
+    (first, second), issuer, clock = replicas
+    await announce(nc, clock, [first, second], "owner-1", "olga@beispiel.example", "Olga Owner")
+    registered = await announce(nc, clock, [first, second], "erika-1", ADDRESS, NAME)
+    client = LotseClient(nc)
+    olga, erika = Caller(token=issuer.token("owner-1")), Caller(token=issuer.token("erika-1"))
+
+    # Erika: an editor here, a contact person there (removed since), invited to a third,
+    # and the address of an offering of a fourth.
+    joined = await client.directory.create_actor(api.CreateActor(
+        kind="counselling-service", name="Beratung Eiche", regions=[SAARBRUECKEN]), olga)
+    await client.directory.invite_member(api.InviteMember(actor_id=joined.id, email=ADDRESS), olga)
+    await client.directory.accept_invitation(api.AcceptInvitation(token=await invitation_token(nc)), erika)
+    listed = await client.directory.create_actor(api.CreateActor(
+        kind="counselling-service", name="Treff Linde", regions=[SAARBRUECKEN]), olga)
+    added = await client.directory.add_contact_person(api.AddContactPerson(
+        actor_id=listed.id, name=NAME, email=ADDRESS.upper()), olga)
+    await client.directory.remove_contact_person(api.RemoveContactPerson(
+        actor_id=listed.id, contact_person_id=added.added_id or ""), olga)
+    invited = await client.directory.create_actor(api.CreateActor(
+        kind="counselling-service", name="Haus Buche", regions=[SAARBRUECKEN]), olga)
+    await client.directory.invite_member(api.InviteMember(actor_id=invited.id, email=ADDRESS), olga)
+    offered = await client.directory.create_actor(api.CreateActor(
+        kind="counselling-service", name="Kurse Ulme", regions=[SAARBRUECKEN]), olga)
+    await client.directory.add_offering(api.AddOffering(actor_id=offered.id, name="Sprachcafé", email=ADDRESS),
+                                        olga)
+    untouched = await client.directory.create_actor(api.CreateActor(
+        kind="counselling-service", name="Garten Esche", regions=[SAARBRUECKEN]), olga)
+    for service in (first, second):
+        assert service.projector is not None
+        await service.projector.catch_up()
+
+    # Both replicas react at the same moment, each from its own view and connection. Counted
+    # by the stream's sequence: an extra snapshot would be erased by the next one, unseen.
+    js = nc.jetstream()
+    appended_before = (await js.stream_info(subjects.stream_name(api.SERVICE))).state.last_seq
+    connections = [await open_database(s.database_path) for s in (first, second)]
+    try:
+        await asyncio.gather(*(s.privacy.erase("erika-1", db) for s, db in zip((first, second), connections)))
+    finally:
+        for db in connections:
+            await db.close()
+
+    appended = (await js.stream_info(subjects.stream_name(api.SERVICE))).state.last_seq - appended_before
+    assert appended == 4  # one snapshot for each of the four actors, though both replicas decided
+    for actor in (joined, listed, invited, offered):
+        assert await snapshots_and_older(first, actor.id) == (1, 0), actor.name  # nothing older left
+    assert await snapshots_and_older(first, untouched.id) == (0, 1)  # not hers: left alone
+    for service in (first, second):
+        assert service.projector is not None
+        await service.projector.catch_up()
+        state = await views.load_actor(service.db, joined.id)
+        assert state is not None and "erika-1" not in state.members and "owner-1" in state.members
+        assert (await views.load_actor(service.db, invited.id)).invitations == {}  # type: ignore[union-attr]
+        assert (await views.load_actor(service.db, offered.id)).offerings[  # type: ignore[union-attr]
+            next(iter((await views.load_actor(service.db, offered.id)).offerings))].email is None  # type: ignore
+        lines = await views.history_records(service.db, listed.id)
+        assert [line.subject for line in lines if line.type.startswith("contact_person")] == [FORMER_MEMBER] * 2
+        assert await views.actors_mentioning(service.db, ADDRESS) == []
+
+    # The tombstone comes along later, as it does: each replica's eraser finds nothing left.
+    store = EventStore(nc.jetstream(), identity.SERVICE, clock)
+    seq = await store.append("account", "erika-1", identity.AccountDeleted(), expected=registered, by=None)
+    for service in (first, second):
+        assert service.accounts is not None and service.eraser is not None
+        await service.accounts.projector.wait_for(seq)
+        await service.eraser.run_pending()
+        assert await views.account(service.db, "erika-1") is None
+        assert await views.account(service.db, "owner-1") is not None
+    assert (await js.stream_info(subjects.stream_name(api.SERVICE))).state.last_seq - appended_before == 4
