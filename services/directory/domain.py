@@ -672,7 +672,7 @@ def record_addresses(record: api.ActorRecord, history: Iterable[api.HistoryRecor
     """The addresses a redaction snapshot still holds: its record's and its history's."""
     found = [record.profile.email, *(o.email for o in record.offerings.values()),
              *(p.email for p in record.contact_persons.values()), *record.invitations]
-    found += [h.subject for h in history if h.type in SUBJECT_IS_ADDRESS]
+    found += [h.subject for h in history if h.type in SUBJECT_IS_ADDRESS and h.subject != FORMER_MEMBER]
     return {email_key(a) for a in found if a}
 
 

@@ -41,7 +41,7 @@ from lotse.nats_permissions import USERS, password_variable
 from lotse.platform import SERVICES
 from services.kernel.connection import inbox_prefix
 from services.kernel.settings import Settings
-from tests.e2e.flows import RESET, SIGN_IN, SIGN_OUT_EVERYWHERE, STRONG, VIEWER
+from tests.e2e.flows import CONFIRM, RESET, SIGN_IN, SIGN_OUT_EVERYWHERE, STRONG, USER_ERRORS, VIEWER, register
 from tests.support.graphql import GraphQL
 from tests.support.nats_server import free_port, nats_server_binary, wait_for_port
 from tests.support.smtp import SmtpServer, token_in
@@ -53,6 +53,8 @@ ENV_EXAMPLE = ROOT / "deploy" / "env.example"
 LOTSE = Path(sys.executable).parent / "lotse"
 
 SIDECARS = {"nats", "mailpit"}  # official images, not Lotse processes
+EXPORT_MY_DATA = f"mutation {{ exportMyData {{ ok {USER_ERRORS} }} }}"
+DELETE_ACCOUNT = f"mutation($password: String!) {{ deleteAccount(password: $password) {{ ok {USER_ERRORS} }} }}"
 READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 30.0  # compose.yaml's stop_grace_period
 
@@ -421,6 +423,33 @@ async def test_compose_services_run_as_local_processes(tmp_path):
         assert (await me(SIGN_OUT_EVERYWHERE))["signOutEverywhere"]["ok"]
         for document in (VIEWER, "{ myActors { id } }"):
             assert await refused_within(me, document, READY_TIMEOUT), document
+        assert not unexpected_violations(server.log.read_text()), server.output()
+
+        # A person's data, within the permissions: the export gathers every service's section
+        # with the granted credential; the erasure asks the directory first, then identity and
+        # the directory erase their events and the mailer what it delivered.
+        admin_session = (await api(SIGN_IN, identifier="first.admin", password=STRONG))["signIn"]
+        only_admin = (await api.as_(admin_session["accessToken"])(DELETE_ACCOUNT, password=STRONG))["deleteAccount"]
+        assert [e["code"] for e in only_admin["userErrors"]] == ["CONFLICT"], only_admin
+        assert (await register(api, "erika.compose", "erika.compose@example.org"))["ok"]
+        [confirm] = await smtp.inbox.wait_for("erika.compose@example.org", timeout=30)
+        assert (await api(CONFIRM, token=token_in(confirm, "/confirm")))["confirmEmail"]["ok"]
+        erika = api.as_((await api(SIGN_IN, identifier="erika.compose", password=STRONG))["signIn"]["accessToken"])
+        assert (await erika(EXPORT_MY_DATA))["exportMyData"]["ok"]
+        [_, export] = await smtp.inbox.wait_for("erika.compose@example.org", count=2, timeout=30)
+        async with httpx.AsyncClient(timeout=10) as web:
+            download = await web.post(f"http://127.0.0.1:{loopback.http_port}/my-data",
+                                      data={"token": token_in(export, "/my-data")})
+        assert download.status_code == 200, download.text
+        assert set(download.json()["services"]) == {"identity", "directory"}
+        assert (await erika(DELETE_ACCOUNT, password=STRONG))["deleteAccount"]["ok"]
+        await smtp.inbox.wait_for("erika.compose@example.org", count=3, timeout=30)  # "deleted"
+        erasers = [p for p in processes if p.name in ("identity", "directory")]
+        deadline = asyncio.get_running_loop().time() + READY_TIMEOUT
+        while not all('"privacy.erased"' in p.log.read_text() for p in erasers):
+            assert asyncio.get_running_loop().time() < deadline, [p.output() for p in erasers]
+            assert not any("privacy.erase_failed" in p.log.read_text() for p in erasers), [p.output() for p in erasers]
+            await asyncio.sleep(0.2)
         assert not unexpected_violations(server.log.read_text()), server.output()
 
         # What only the operator and identity may do is refused to the others.

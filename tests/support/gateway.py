@@ -52,6 +52,10 @@ class FakeLotse:
     async def send(self, endpoint: Any, request: Any, caller: Caller | None = None) -> Any:
         return await getattr(getattr(self, endpoint.service), endpoint.verb)(request, caller)
 
+    def holders(self) -> list[FakeIdentity]:
+        """As `LotseClient.holders`: the services that hold personal data."""
+        return [self.identity, self.directory]
+
 
 def app_with(identity: FakeIdentity, directory: FakeIdentity | None = None, **settings: Any) -> FastAPI:
     """The real app without its lifespan: no NATS, the fakes stand in for the proto client."""

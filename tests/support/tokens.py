@@ -42,7 +42,8 @@ class TestIssuer:
         await kv.put(self.kid, json.dumps(self.jwk()).encode())
 
     def token(self, account_id: str, role: str = "member", *, lifetime: timedelta = timedelta(minutes=15),
-              issued_at: datetime | None = None, session_id: str | None = None, version: int | None = None) -> str:
+              issued_at: datetime | None = None, session_id: str | None = None, version: int | None = None,
+              scope: str | None = None) -> str:
         now = issued_at or self.clock.now()
         claims = {
             "iss": ISSUER, "aud": AUDIENCE, "sub": account_id, "role": role, "sid": session_id or new_id(),
@@ -50,4 +51,7 @@ class TestIssuer:
         }
         if version is not None:
             claims["ver"] = version  # the account version it was issued from, as identity signs it
+        if scope is not None:
+            claims["scp"] = scope  # a credential for one purpose, as identity's data-export grant
+            del claims["sid"]
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": self.kid})

@@ -55,3 +55,34 @@ def test_a_handler_must_take_and_return_its_endpoints_models():
     for wrong in (handlers.wrong_request, handlers.wrong_reply):
         with pytest.raises(TypeError, match="directory.get_actor"):
             check_handler(directory.Directory.get_actor, wrong)
+
+
+def test_a_shared_contract_is_each_inheriting_services_own():
+    from proto.privacy import PersonalDataContract, holder_services
+
+    assert (identity.Identity.export_personal_data.service, identity.Identity.export_personal_data.verb) == (
+        "identity", "export_personal_data")
+    assert directory.Directory.erasure_blockers.service == "directory"
+    assert PersonalDataContract.erasure_blockers.service == ""  # the shared declaration names no service
+    assert list(directory.ENDPOINTS)[-2:] == ["export_personal_data", "erasure_blockers"]
+    assert list(identity.ENDPOINTS)[0] == "register"  # a service's own endpoints come first
+    assert holder_services() == ["identity", "directory"]
+
+
+async def test_the_client_knows_every_service_that_holds_personal_data():
+    from proto.client import LotseClient
+    from proto.privacy import CheckErasure, ErasureBlockers
+
+    client = LotseClient(None)  # type: ignore[arg-type]  # no request is sent through it
+    assert [holder.erasure_blockers.endpoint.service for holder in client.holders()] == ["identity", "directory"]
+    transport = RecordingTransport({"directory.erasure_blockers": b'{"blockers": [{"message": "m", "names": ["A"]}]}'})
+    reply = await directory.Directory(transport).erasure_blockers(CheckErasure(), Caller(token="t"))
+    assert isinstance(reply, ErasureBlockers) and reply.blockers[0].names == ["A"]
+    assert transport.sent[0][:3] == ("directory", "erasure_blockers", b"{}")
+
+
+def test_the_runtime_answers_the_shared_endpoints_with_their_models():
+    from services.kernel.runtime import ServiceRuntime
+
+    check_handler(directory.Directory.export_personal_data, ServiceRuntime.export_personal_data)  # type: ignore
+    check_handler(identity.Identity.erasure_blockers, ServiceRuntime.erasure_blockers)  # type: ignore

@@ -8,6 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from proto import directory as api
+from proto import privacy
 from proto.errors import Conflict, Forbidden, Invalid, NotFound
 from proto.validation import invalid_from
 from services.directory import domain, regions, replies, search
@@ -426,3 +427,117 @@ def test_profile_problems_names_every_bad_field_where_check_profile_stops_at_the
 
 def test_repeated_points_each_later_key_at_its_first():
     assert domain.repeated(["a", "b", "a", "c", "b", "a"]) == {2: 0, 4: 1, 5: 0}
+
+
+# ---- a person's data: redaction, blockers, the export section ---------------------------
+
+ERIKA = "erika@example.org"
+
+
+def erika_everywhere() -> tuple[ActorState, list[api.HistoryRecord], list]:
+    """An actor where Erika (the editor, address ERIKA) is a member, a contact person, invited
+    (again, as owner), and the address of an offering; plus its history and events."""
+    state = new_actor(email=ERIKA.upper())
+    events: list = []
+
+    def step(event, by: str | None = OWNER.account_id) -> None:
+        nonlocal state
+        events.append(event)
+        state = apply(state, event, by=by)
+
+    invited = domain.decide_invite(state, OWNER, email=ERIKA, role="editor", invitation_id="i1",
+                                   token_hash="h1", now=T0, member_emails=set())
+    step(invited)
+    step(domain.decide_accept(state, Principal("erika", "member", None), token_hash="h1", now=T0), by="erika")
+    person = api.AddContactPerson(actor_id="a1", name="Erika Müßig", email="Erika@Example.org")
+    step(domain.decide_add_contact_person(state, person, OWNER, contact_person_id="c1"))
+    other = api.AddContactPerson(actor_id="a1", name="Jonas Andere", email="jonas@example.org")
+    step(domain.decide_add_contact_person(state, other, OWNER, contact_person_id="c2"))
+    offering = api.AddOffering(actor_id="a1", name="Sprachcafé", email=ERIKA)
+    step(domain.decide_add_offering(state, offering, OWNER, offering_id="o1", known_regions=KNOWN))
+    step(update(state, Principal("erika", "member", None), description="neu"), by="erika")
+    step(domain.decide_invite(state, OWNER, email=ERIKA, role="owner", invitation_id="i2", token_hash="h2",
+                              now=T0, member_emails=set()))
+    history, before = [], None
+    for seq, event in enumerate(events, start=2):
+        changes, about = domain.describe(event, before)
+        history.append(api.HistoryRecord(seq=seq, type=event.TYPE.removeprefix("directory."), occurred_at=T0,
+                                         by="erika" if seq in (3, 7) else OWNER.account_id, changes=changes,
+                                         subject=about))
+    return state, history, events
+
+
+def test_a_redaction_takes_the_person_out_of_the_actor_and_keeps_everyone_else():
+    state, history, events = erika_everywhere()
+    names = domain.contact_names(events, ERIKA)
+    assert names == {"Erika Müßig".casefold()}
+    redacted = domain.redact(state, history, account_id="erika", address=ERIKA, names=names)
+    record = redacted.actor
+    assert (redacted.actor_id, redacted.account_id) == ("a1", "erika")
+    assert set(record.members) == {"owner"} and record.invitations == {}
+    assert set(record.contact_persons) == {"c2"}  # Jonas stays
+    assert record.profile.email is None and record.offerings["o1"].email is None
+    assert record.profile.description == "neu" and record.offerings["o1"].name == "Sprachcafé"
+    subjects = {(line.type, line.subject) for line in redacted.history}
+    assert ("member_invited", privacy.FORMER_MEMBER) in subjects
+    assert ("invitation_accepted", privacy.FORMER_MEMBER) in subjects
+    assert ("contact_person_added", privacy.FORMER_MEMBER) in subjects
+    assert ("contact_person_added", "Jonas Andere") in subjects
+    assert ERIKA not in str(redacted.model_dump()).lower() and "müßig" not in str(redacted.model_dump())
+    assert [line.by for line in redacted.history] == [line.by for line in history]  # authors stay, as ids
+    assert not domain.holds_person(domain.evolve(state, redacted, version=99, at=T0, by=None), "erika", ERIKA)
+    assert domain.holds_person(state, "erika", ERIKA) and domain.holds_person(state, "erika", None)
+
+
+def test_a_snapshot_is_the_whole_actor_for_a_view_that_starts_there():
+    state, history, events = erika_everywhere()
+    redacted = domain.redact(state, history, account_id="erika", address=ERIKA,
+                             names=domain.contact_names(events, ERIKA))
+    rebuilt = domain.evolve(None, redacted, version=42, at=T0, by=None)
+    assert rebuilt.version == 42
+    assert rebuilt.model_dump(exclude={"version"}) == redacted.actor.model_dump(exclude={"version"})
+    assert domain.addresses(redacted) == {"jonas@example.org"}  # all that is left to find
+
+
+def test_history_lines_after_the_state_it_was_decided_on_are_not_carried():
+    state, history, events = erika_everywhere()
+    later = api.HistoryRecord(seq=state.version + 1, type="actor_updated", occurred_at=T0, by="owner",
+                              changes=["name"], subject=None)
+    redacted = domain.redact(state, [*history, later], account_id="erika", address=ERIKA, names=set())
+    assert [line.seq for line in redacted.history] == [line.seq for line in history]
+
+
+def test_every_address_an_event_mentions_is_indexed_folded():
+    state, _, events = erika_everywhere()
+    assert domain.addresses(events[0]) == {ERIKA}  # the invitation
+    assert domain.addresses(events[3]) == {"jonas@example.org"}
+    assert domain.addresses(api.ActorApproved(actor_id="a1")) == set()
+    created = domain.decide_create(create_cmd(email="Info@WBG.example"), actor_id="a2", owner=OWNER, slug="wbg-2",
+                                   known_regions=KNOWN)
+    assert domain.addresses(created) == {"info@wbg.example"}
+
+
+def test_the_last_owner_is_blocked_and_told_which_actors():
+    alone = new_actor(name="Haus Öztürk")
+    shared = apply(with_editor(new_actor(name="Treff Linde")), api.MemberRoleChanged(
+        actor_id="a1", account_id="editor", role="owner"))
+    assert [s.profile.name for s in domain.last_owner_of([alone, shared], "owner")] == ["Haus Öztürk"]
+    blocker = domain.erasure_blocker(domain.last_owner_of([alone, shared], "owner"))
+    assert blocker is not None and blocker.names == ["Haus Öztürk"] and "“Haus Öztürk”" in blocker.message
+    assert domain.last_owner_of([with_editor(new_actor())], "editor") == []  # an editor blocks nothing
+    assert domain.erasure_blocker([]) is None
+
+
+def test_the_export_section_holds_the_persons_data_and_nobody_elses():
+    state, history, _ = erika_everywhere()
+    section = replies.personal_data(
+        account_id="erika", account={"email": ERIKA, "display_name": "Erika", "locale": "de"},
+        states={state.id: state}, history=[(state.id, line) for line in history if line.by == "erika"],
+        address=ERIKA)
+    assert [(m["actor_id"], m["role"]) for m in section["memberships"]] == [("a1", "editor")]
+    assert [i["role"] for i in section["invitations"]] == ["owner"]
+    assert [c["contact_person_id"] for c in section["contact_entries"]] == ["c1"]
+    assert {h["type"] for h in section["history"]} == {"invitation_accepted", "actor_updated"}
+    # Her own acceptance names her account: left out with every subject that names a person.
+    assert all(h["subject"] is None for h in section["history"])
+    assert "jonas" not in str(section).lower() and "owner" not in {m["role"] for m in section["memberships"]}

@@ -277,3 +277,53 @@ class TestEvolve:
     def test_an_event_for_an_account_never_registered_is_refused(self):
         with pytest.raises(ValueError):
             domain.evolve(None, EmailConfirmed(email="x@example.org"), version=1, at=NOW)
+
+
+class TestPersonalData:
+    """A data-export link works once and only until it expires; an erased account is no
+    state at all, and every token it had is void."""
+
+    def with_link(self, token_hash: str = "x1") -> AccountState:
+        issued = domain.decide_request_export(account(), token_hash=token_hash, now=NOW)
+        assert issued.expires_at == NOW + timedelta(hours=24)
+        state = domain.evolve(account(), issued, version=8, at=NOW)
+        assert (state.export_hash, state.export_expires) == (token_hash, NOW + timedelta(hours=24))
+        return state
+
+    def test_the_link_opens_once(self):
+        state = self.with_link()
+        opened = domain.decide_open_export(state, token_hash="x1", now=NOW + timedelta(hours=23))
+        state = domain.evolve(state, opened, version=9, at=NOW)
+        assert state.export_hash is None
+        with pytest.raises(Invalid) as used:
+            domain.decide_open_export(state, token_hash="x1", now=NOW)
+        assert (used.value.field, used.value.message) == ("token", domain.DEAD_EXPORT_LINK)
+
+    def test_unknown_replaced_and_expired_links_are_refused_in_the_same_words(self):
+        newer = domain.evolve(self.with_link("x1"), domain.decide_request_export(
+            account(), token_hash="x2", now=NOW), version=9, at=NOW)
+        refusals = []
+        for state, token_hash, at in ((self.with_link(), "guess", NOW), (newer, "x1", NOW),
+                                      (self.with_link(), "x1", NOW + timedelta(hours=24)), (account(), "x1", NOW)):
+            with pytest.raises(Invalid) as e:
+                domain.decide_open_export(state, token_hash=token_hash, now=at)
+            refusals.append((e.value.code, e.value.field, e.value.message))
+        assert len(set(refusals)) == 1
+        domain.decide_open_export(newer, token_hash="x2", now=NOW)  # the newest one works
+
+    def test_an_erased_account_is_no_state_and_a_rebuilt_view_sees_only_its_tombstone(self):
+        from proto.identity import AccountDeleted
+
+        assert domain.evolve(account(), domain.decide_delete_account(account()), version=9, at=NOW) is None
+        assert domain.evolve(None, AccountDeleted(), version=1, at=NOW) is None
+
+    def test_erasing_voids_every_token_even_without_a_live_session(self):
+        # Export credentials belong to no session: the cutoff is written all the same.
+        voided = domain.revocation(account(version=12), domain.decide_delete_account(account()), NOW)
+        assert voided == domain.Revocation(issued_up_to=12)
+
+    def test_the_only_administrator_hands_the_role_on_before_leaving(self):
+        blocker = domain.erasure_blocker(account(role="admin"), admins=1)
+        assert blocker is not None and "only platform administrator" in blocker.message
+        assert domain.erasure_blocker(account(role="admin"), admins=2) is None
+        assert domain.erasure_blocker(account(role="member"), admins=1) is None
