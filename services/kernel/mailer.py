@@ -5,10 +5,8 @@ server accepted it; a temporary failure is retried with growing delays; a perman
 refusal (5xx for the recipient) is logged and dropped. What is never delivered leaves the
 queue after 24 hours (the stream's max age): the links in it would be stale anyway.
 
-A delivered or dropped mail is erased before it is acked: a work queue's ack removes the
-message but leaves its bytes (names, addresses, links) in the store's block files until
-compaction, whereas a message delete overwrites them. Erased first, a mail whose ack is
-then lost is not delivered twice either: there is nothing left to redeliver.
+A delivered or dropped mail is erased before it is acked (services/kernel/workqueues.py):
+an ack alone would leave its names, addresses and links in the store's block files.
 """
 
 from __future__ import annotations
@@ -21,11 +19,11 @@ import aiosmtplib
 import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-from nats.js.errors import APIError
 from pydantic import ValidationError
 
 from proto import subjects
 from proto.mail import OutgoingMail
+from services.kernel import workqueues
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
 from services.kernel.settings import Settings
@@ -119,16 +117,14 @@ class Mailer:
             mail = OutgoingMail.model_validate_json(msg.data)
         except ValidationError:
             log.error("mailer.unreadable", seq=msg.metadata.sequence.stream)
-            await self._erase(msg)
-            await msg.term()
+            await workqueues.dropped(self._js, subjects.MAIL_STREAM, msg)
             return
         attempt = msg.metadata.num_delivered or 1
         try:
             await self.deliver(mail)
         except aiosmtplib.SMTPRecipientsRefused as e:
             log.error("mailer.refused", mail_id=mail.id, kind=mail.kind, error=str(e))
-            await self._erase(msg)
-            await msg.term()
+            await workqueues.dropped(self._js, subjects.MAIL_STREAM, msg)
             return
         except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as e:
             delay = retry_delay(attempt)
@@ -136,17 +132,7 @@ class Mailer:
                         retry_in=delay, error=str(e))
             await msg.nak(delay=delay)
             return
-        await self._erase(msg)
-        await msg.ack()
-
-    async def _erase(self, msg: Msg) -> None:
-        """Delete the mail from the queue with its bytes overwritten (the server's default
-        for a message delete). Failing that, the ack still removes it, bytes and all left
-        until compaction: worth a warning, not a second delivery."""
-        try:
-            await self._js.delete_msg(subjects.MAIL_STREAM, msg.metadata.sequence.stream)
-        except (APIError, nats.errors.Error) as e:
-            log.warning("mailer.erase_failed", seq=msg.metadata.sequence.stream, error=str(e))
+        await workqueues.done(self._js, subjects.MAIL_STREAM, msg)
 
     async def deliver(self, mail: OutgoingMail) -> None:
         message = build_message(mail, self._settings.mail_from, format_datetime(self._clock.now()))

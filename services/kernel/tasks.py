@@ -9,6 +9,8 @@ input) and answers; a durable pull consumer shared by the replicas does the work
 A task survives a crash of the service (it stays in the stream until acked); a failed task
 is retried with a growing delay, at most MAX_DELIVER times; one that cannot be read is
 dropped with a log line. Handlers must tolerate a second delivery (the ack may be lost).
+A task carries personal data (an address, a username): done or dropped, it is erased
+before the ack (services/kernel/workqueues.py), so its bytes do not stay in the store.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from proto import subjects
 from proto.envelope import new_id
+from services.kernel import workqueues
 from services.kernel.logging import get_logger
 from services.kernel.streams import ensure_stream
 
@@ -84,6 +87,7 @@ class Tasks:
         self._js = js
         self._service = service
         self._replicas = replicas
+        self._stream = subjects.tasks_stream(service)
         self._handlers: dict[str, _Handler] = {}
         self._sub: JetStreamContext.PullSubscription | None = None
         self._task: asyncio.Task[None] | None = None
@@ -153,7 +157,7 @@ class Tasks:
             task = handler.kind.payload.model_validate_json(msg.data)
         except (ValueError, ValidationError):
             log.error("tasks.unreadable", service=self._service, kind=name, seq=msg.metadata.sequence.stream)
-            await msg.term()
+            await workqueues.dropped(self._js, self._stream, msg)
             return
         attempt = msg.metadata.num_delivered or 1
         try:
@@ -162,6 +166,10 @@ class Tasks:
             raise
         except Exception:
             log.exception("tasks.failed", service=self._service, kind=name, task_id=task.id, attempt=attempt)
-            await msg.nak(delay=retry_delay(attempt))
+            if attempt >= MAX_DELIVER:
+                # The server would deliver it no more, but keep it (and its data) for a day.
+                await workqueues.dropped(self._js, self._stream, msg)
+            else:
+                await msg.nak(delay=retry_delay(attempt))
             return
-        await msg.ack()
+        await workqueues.done(self._js, self._stream, msg)

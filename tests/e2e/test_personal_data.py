@@ -25,7 +25,7 @@ from proto.errors import Unauthenticated
 from services.directory import search, views
 from services.directory.service import DirectoryService
 from services.kernel.connection import connect
-from tests.e2e.flows import CONFIRM, STRONG, USER_ERRORS, VIEWER, register, sign_in
+from tests.e2e.flows import CONFIRM, REQUEST_RESET, STRONG, USER_ERRORS, VIEWER, register, sign_in
 from tests.e2e.test_directory_graphql import (
     ACCEPT, ADD_PERSON, CHANGE_ROLE, CREATE, HISTORY, INVITE, REMOVE_PERSON, SAARBRUECKEN, UPDATE, Member, member,
 )
@@ -197,7 +197,8 @@ async def redactions(running, actor_id: str) -> int:
 
 async def test_a_person_with_data_in_every_service(api, smtp, running, story, second_directory):
     """Jürgen: two sessions; editor of one actor, where he changed things and is its contact
-    person; invited to another, where he was a contact person once; owner of a third.
+    person; invited to another, where he was a contact person once; owner of a third; and a
+    password reset asked for.
 
     Meanwhile one mail cannot be delivered and stays queued, as mail does while a mail server
     is down: a queue that runs empty drops its block file, bytes and all, and would hide
@@ -227,6 +228,9 @@ async def test_a_person_with_data_in_every_service(api, smtp, running, story, se
     await invite(smtp, anna, treff["id"], person.email)  # pending: never accepted
 
     verein = await create(person, "Lotsenverein Öztürk-Haus")
+    # A reset he asked for and never used: a task with his username went through identity's queue.
+    assert (await api(REQUEST_RESET, identifier=person.username))["requestPasswordReset"]["ok"]
+    await mail_with(smtp, person.email, "/reset", count=1)
     story.update(person=person, anna=anna, beratung=beratung, treff=treff, verein=verein,
                  sessions=[person.token, second["accessToken"]])
 

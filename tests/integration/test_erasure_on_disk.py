@@ -2,7 +2,8 @@
 read byte by byte, and SQLite files with their write-ahead log.
 
 - JetStream: a subject purge and a work queue's ack only mark messages deleted; their bytes
-  stay in the block file. A message delete (erase, the server's default) overwrites them.
+  stay in the block file. A message delete (erase, the server's default) overwrites them:
+  erasures use it, and so do the mailer and the task queues for what they are done with.
 - SQLite: a deleted row is zeroed (`secure_delete`), but older copies of its page stay in
   the -wal file until a checkpoint truncates it.
 - The kernel's eraser: each noted erasure runs once per replica until it succeeds.
@@ -31,6 +32,7 @@ from services.kernel.outbox import enqueue
 from services.kernel.projector import open_database
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_event_stream, ensure_mail_stream
+from services.kernel.tasks import Task, TaskKind, Tasks, ensure_task_stream
 from tests.support.nats_server import LocalNats
 from tests.support.smtp import SmtpServer
 
@@ -195,3 +197,38 @@ async def test_the_eraser_runs_each_noted_erasure_until_it_succeeds_once(tmp_pat
     finally:
         await eraser.stop()
         await db.close()
+
+
+class Note(Task):
+    text: str
+
+
+async def test_a_done_task_is_erased_while_another_waits_for_its_retry(server, js):
+    waits, works = TaskKind("waits", Note), TaskKind("works", Note)
+    tasks = Tasks(js, "notifications")
+    handled: list[str] = []
+
+    async def fail(task: Note) -> None:
+        raise RuntimeError("not yet")  # retried later: stays queued meanwhile
+
+    async def succeed(task: Note) -> None:
+        handled.append(task.text)
+
+    tasks.handle(waits, fail)
+    tasks.handle(works, succeed)
+    await ensure_task_stream(js, "notifications")
+    marker = f"{MARKER} task"
+    await tasks.defer(waits, Note(text="later"))
+    await tasks.defer(works, Note(text=marker))
+    queue = server.store_dir / "jetstream" / "$G" / "streams" / subjects.tasks_stream("notifications")
+    assert holding(queue, marker) == ["msgs/1.blk"]
+    await tasks.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + 10
+        while not handled or holding(queue, marker):
+            assert asyncio.get_running_loop().time() < deadline, (handled, holding(queue, marker))
+            await asyncio.sleep(0.1)
+        assert handled == [marker]
+        assert (await js.stream_info(subjects.tasks_stream("notifications"))).state.messages == 1
+    finally:
+        await tasks.stop()
