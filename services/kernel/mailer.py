@@ -140,7 +140,8 @@ class Mailer:
             self.outbox_dir.mkdir(parents=True, exist_ok=True)
             path = self.outbox_dir / f"{self._clock.now():%Y%m%d-%H%M%S}-{mail.id}.eml"
             await asyncio.to_thread(path.write_bytes, bytes(message))
-            log.info("mail.written", to=str(mail.to), subject=mail.subject, file=str(path))
+            # Never the address or the subject: a log outlives any erasure of the person.
+            log.info("mail.written", mail_id=mail.id, kind=mail.kind, file=str(path))
             return
         password = self._settings.smtp_password.get_secret_value() if self._settings.smtp_password else None
         await aiosmtplib.send(
@@ -152,4 +153,4 @@ class Mailer:
             start_tls=self._settings.smtp_starttls,
             timeout=30,
         )
-        log.info("mail.sent", to=str(mail.to), subject=mail.subject, kind=mail.kind)
+        log.info("mail.sent", mail_id=mail.id, kind=mail.kind)
