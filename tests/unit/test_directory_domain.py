@@ -448,7 +448,8 @@ def erika_everywhere() -> tuple[ActorState, list[api.HistoryRecord], list]:
     invited = domain.decide_invite(state, OWNER, email=ERIKA, role="editor", invitation_id="i1",
                                    token_hash="h1", now=T0, member_emails=set())
     step(invited)
-    step(domain.decide_accept(state, Principal("erika", "member", None), token_hash="h1", now=T0), by="erika")
+    step(domain.decide_accept(state, Principal("erika", "member", None), token_hash="h1", now=T0,
+                              accepting_email=ERIKA), by="erika")
     person = api.AddContactPerson(actor_id="a1", name="Erika Müßig", email="Erika@Example.org")
     step(domain.decide_add_contact_person(state, person, OWNER, contact_person_id="c1"))
     other = api.AddContactPerson(actor_id="a1", name="Jonas Andere", email="jonas@example.org")
