@@ -23,6 +23,7 @@ from proto import directory, privacy, subjects
 from proto.common import Caller
 from proto.errors import Unauthenticated
 from services.directory import search, views
+from services.identity import views as identity_views
 from services.directory.service import DirectoryService
 from services.kernel.connection import connect
 from tests.e2e.flows import CONFIRM, REQUEST_RESET, STRONG, USER_ERRORS, VIEWER, register, sign_in
@@ -411,6 +412,9 @@ async def test_views_rebuilt_from_the_streams_hold_none_of_it(running, story, na
         running.platform.services[name] = fresh
         assert fresh.projector is not None
         await fresh.projector.catch_up()
+    identity = running.platform.services["identity"]
+    assert await identity_views.by_id(identity.db, story["anna"].account_id) is not None  # rebuilt, not empty
+    assert await identity_views.by_id(identity.db, person.account_id) is None
     rebuilt = running.platform.services["directory"]
     await rebuilt.accounts.projector.catch_up()
     assert files_holding([running.settings.data_dir], person.personal) == {}
