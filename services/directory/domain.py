@@ -650,7 +650,7 @@ SUBJECT_IS_CONTACT = frozenset({"contact_person_added", "contact_person_updated"
 SUBJECT_NAMES_A_PERSON = SUBJECT_IS_ADDRESS | SUBJECT_IS_ACCOUNT | SUBJECT_IS_CONTACT
 
 
-def addresses(event: Event) -> set[str]:
+def mentioned_addresses(event: Event) -> set[str]:
     """The mail addresses an event mentions (folded): the view indexes them, so that an
     erasure finds every actor whose events ever held a person's address."""
     found: list[str | None] = []
@@ -676,62 +676,57 @@ def record_addresses(record: api.ActorRecord, history: Iterable[api.HistoryRecor
     return {email_key(a) for a in found if a}
 
 
-def contact_names(events: Iterable[Event], address: str) -> set[str]:
-    """The names contact persons with this address ever had on the actor (folded)."""
+def contact_names(events: Iterable[Event], addresses: set[str]) -> set[str]:
+    """The names contact persons with one of these (folded) addresses ever had on the actor
+    (folded)."""
     return {event.person.name.casefold() for event in events
             if isinstance(event, (api.ContactPersonAdded, api.ContactPersonUpdated))
-            and event.person.email and email_key(event.person.email) == address}
+            and event.person.email and email_key(event.person.email) in addresses}
 
 
-def holds_person(state: ActorState, account_id: str, address: str | None) -> bool:
+def holds_person(state: ActorState, account_id: str, addresses: set[str]) -> bool:
     """Whether the actor's state still holds something of the person."""
-    if account_id in state.members:
-        return True
-    if address is None:
-        return False
-    return address in record_addresses(state, ())
+    return account_id in state.members or bool(addresses & record_addresses(state, ()))
 
 
-def _without(value: str | None, address: str) -> str | None:
-    return None if value and email_key(value) == address else value
+def _without(value: str | None, addresses: set[str]) -> str | None:
+    return None if value and email_key(value) in addresses else value
 
 
-def _redacted_line(line: api.HistoryRecord, *, account_id: str, address: str | None,
+def _redacted_line(line: api.HistoryRecord, *, account_id: str, addresses: set[str],
                    names: set[str]) -> api.HistoryRecord:
     subject = line.subject
     if subject is None:
         return line
     about_them = (
-        (line.type in SUBJECT_IS_ADDRESS and address is not None and email_key(subject) == address)
+        (line.type in SUBJECT_IS_ADDRESS and email_key(subject) in addresses)
         or (line.type in SUBJECT_IS_ACCOUNT and subject == account_id)
         or (line.type in SUBJECT_IS_CONTACT and subject.casefold() in names)
     )
     return line.model_copy(update={"subject": FORMER_MEMBER}) if about_them else line
 
 
-def redact(state: ActorState, history: Iterable[api.HistoryRecord], *, account_id: str, address: str | None,
+def redact(state: ActorState, history: Iterable[api.HistoryRecord], *, account_id: str, addresses: set[str],
            names: set[str]) -> api.ActorRedacted:
-    """The actor without the person: their membership, invitations to their address,
-    contact persons with their address, their address where the actor or an offering gives
-    it; history lines about them name `FORMER_MEMBER`. Lines they authored keep their
-    account id, an opaque id. `names`: the names of contact persons with their address
-    (`contact_names`), which the history lines of those contact persons carry."""
+    """The actor without the person: their membership, invitations to their addresses (every
+    one the account had: folded), contact persons with one of them, their address where the
+    actor or an offering gives it; history lines about them name `FORMER_MEMBER`. Lines they
+    authored keep their account id, an opaque id. `names`: the names of contact persons with
+    their addresses (`contact_names`), which those contact persons' history lines carry."""
     contacts = {pid: p for pid, p in state.contact_persons.items()
-                if not (address and p.email and email_key(p.email) == address)}
-    offerings = state.offerings
-    profile = state.profile
-    if address is not None:
-        offerings = {oid: o.model_copy(update={"email": _without(o.email, address)}) for oid, o in offerings.items()}
-        profile = profile.model_copy(update={"email": _without(profile.email, address)})
+                if not (p.email and email_key(p.email) in addresses)}
+    offerings = {oid: o.model_copy(update={"email": _without(o.email, addresses)})
+                 for oid, o in state.offerings.items()}
+    profile = state.profile.model_copy(update={"email": _without(state.profile.email, addresses)})
     record = api.ActorRecord.model_validate({
         **state.model_dump(),
         "profile": profile,
         "offerings": offerings,
         "contact_persons": contacts,
         "members": {a: m for a, m in state.members.items() if a != account_id},
-        "invitations": {key: i for key, i in state.invitations.items() if key != address},
+        "invitations": {key: i for key, i in state.invitations.items() if key not in addresses},
     })
-    lines = [_redacted_line(line, account_id=account_id, address=address, names=names)
+    lines = [_redacted_line(line, account_id=account_id, addresses=addresses, names=names)
              for line in history if line.seq <= state.version]
     return api.ActorRedacted(actor_id=state.id, account_id=account_id, actor=record, history=lines)
 

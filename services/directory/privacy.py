@@ -1,7 +1,8 @@
 """What the directory holds about a person, and how it lets go of it (services/kernel/privacy.py).
 
-Held: its copy of the account (address, display name, locale), memberships, invitations to
-the address, contact persons with the address, and the history of the actors it touched.
+Held: its copy of the account (address, display name, locale, and every address the account
+confirmed before), memberships, invitations to those addresses, contact persons with them,
+and the history of the actors it touched.
 
 Erasure rewrites each actor that holds (or ever held) the person's data, so that no message
 of the stream holds it any more: one `ActorRedacted` snapshot carrying the actor's whole
@@ -10,7 +11,7 @@ actor erased, each message with its bytes overwritten. Every directory replica r
 the same tombstone; the snapshot is appended once, because its append expects the actor's
 version (a replica that decided on the same version loses, catches up, and finds nothing
 left to redact) and carries a deterministic id. Erasing the earlier events is idempotent.
-The account's row goes last: until then the address is what finds the actors.
+The account's row goes last: until then its addresses are what finds the actors.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def _events(stored: list[StoredEvent]) -> list[Event]:
     return found
 
 
+async def _mentioning(db: aiosqlite.Connection, addresses: set[str]) -> list[str]:
+    found: list[str] = []
+    for address in sorted(addresses):
+        found += await views.actors_mentioning(db, address)
+    return found
+
+
 class DirectoryPersonalData:
     def __init__(self, service: DirectoryService):
         self._service = service
@@ -56,16 +64,15 @@ class DirectoryPersonalData:
     async def export(self, account_id: str) -> JsonObject:
         db = self._db
         account = await views.account(db, account_id)
-        address = account.email if account else None
+        addresses = await views.account_addresses(db, account_id)
         history = await views.history_by(db, account_id)
-        ids = [*await views.actor_ids_of_member(db, account_id),
-               *(await views.actors_mentioning(db, address) if address else []),
+        ids = [*await views.actor_ids_of_member(db, account_id), *await _mentioning(db, addresses),
                *(actor_id for actor_id, _ in history)]
         states = await views.load_actors(db, list(dict.fromkeys(ids)))
         copy = {"email": account.email, "display_name": account.display_name, "locale": account.locale} \
             if account else None
         return replies.personal_data(account_id=account_id, account=copy, states=states, history=history,
-                                     address=address)
+                                     addresses=addresses)
 
     async def blockers(self, account_id: str) -> list[ErasureBlocker]:
         states = await views.load_actors(self._db, await views.actor_ids_of_member(self._db, account_id))
@@ -73,31 +80,33 @@ class DirectoryPersonalData:
         return [blocker] if blocker else []
 
     async def erase(self, account_id: str, db: aiosqlite.Connection) -> None:
-        account = await views.account(db, account_id)
-        address = domain.email_key(account.email) if account else None
-        candidates = [*await views.actor_ids_of_member(db, account_id),
-                      *(await views.actors_mentioning(db, address) if address else [])]
+        service = self._service
+        assert service.projector is not None
+        # Whatever the person did before the tombstone is in the stream; let the view have it
+        # all before looking for it (a change made a moment ago may still be on its way).
+        await service.projector.catch_up()
+        addresses = await views.account_addresses(db, account_id)
+        candidates = [*await views.actor_ids_of_member(db, account_id), *await _mentioning(db, addresses)]
         for actor_id in dict.fromkeys(candidates):
-            await self._redact(actor_id, account_id, address)
+            await self._redact(actor_id, account_id, addresses)
         await views.forget_account(db, account_id)
         log.info("directory.person_erased", account_id=account_id, actors=len(set(candidates)))
 
-    async def _redact(self, actor_id: str, account_id: str, address: str | None) -> None:
+    async def _redact(self, actor_id: str, account_id: str, addresses: set[str]) -> None:
         service = self._service
         assert service.store is not None and service.commands is not None
         store = service.store
-        names = domain.contact_names(_events(await store.events_of(api.AGGREGATE_ACTOR, actor_id)), address) \
-            if address else set()
+        names = domain.contact_names(_events(await store.events_of(api.AGGREGATE_ACTOR, actor_id)), addresses)
 
         async def decision() -> Decision | None:
             state = await views.load_actor(service.db, actor_id)
             if state is None:
                 return None
-            mentioned = address is not None and await views.mentions(service.db, actor_id, address)
-            if not mentioned and not domain.holds_person(state, account_id, address):
+            mentioned = await views.mentions(service.db, actor_id, addresses)
+            if not mentioned and not domain.holds_person(state, account_id, addresses):
                 return None  # another replica's snapshot took it out already
             event = domain.redact(state, await views.history_records(service.db, actor_id),
-                                  account_id=account_id, address=address, names=names)
+                                  account_id=account_id, addresses=addresses, names=names)
             return Decision(api.AGGREGATE_ACTOR, actor_id, event, state.version,
                             event_id=stable_id("actor-redacted", actor_id, account_id))
 

@@ -98,11 +98,12 @@ def contact_person(person_id: str, data: api.ContactPersonData, *, signed_in: bo
 
 
 def personal_data(*, account_id: str, account: Mapping[str, str] | None, states: Mapping[str, ActorState],
-                  history: list[tuple[str, api.HistoryRecord]], address: str | None) -> JsonObject:
+                  history: list[tuple[str, api.HistoryRecord]], addresses: set[str]) -> JsonObject:
     """A person's section of a data export: the directory's copy of their account, their
-    memberships, invitations to their address, contact persons with their address, and the
-    changes they made. Nothing about anyone else: their history lines leave out a subject
-    that names another person (whom they invited or listed as a contact)."""
+    memberships, invitations to their addresses (every one the account had, folded), contact
+    persons with one of them, and the changes they made. Nothing about anyone else: their
+    history lines leave out a subject that names another person (whom they invited or
+    listed as a contact)."""
     def name(actor_id: str) -> str | None:
         return states[actor_id].profile.name if actor_id in states else None
 
@@ -117,12 +118,12 @@ def personal_data(*, account_id: str, account: Mapping[str, str] | None, states:
         "invitations": [
             {"actor_id": s.id, "actor_name": s.profile.name, "role": i.role, "created_at": i.created_at.isoformat(),
              "expires_at": i.expires_at.isoformat()}
-            for s in ordered for key, i in s.invitations.items() if key == address
+            for s in ordered for key, i in s.invitations.items() if key in addresses
         ],
         "contact_entries": [
             {"actor_id": s.id, "actor_name": s.profile.name, "contact_person_id": pid, **p.model_dump(mode="json")}
             for s in ordered for pid, p in s.contact_persons.items()
-            if address and p.email and domain.email_key(p.email) == address
+            if p.email and domain.email_key(p.email) in addresses
         ],
         "history": [
             {"actor_id": actor_id, "actor_name": name(actor_id), "version": line.seq, "type": line.type,

@@ -142,7 +142,7 @@ class DirectoryView:
                                                envelope.occurred_at.isoformat(), envelope.by,
                                                json.dumps(changes), about))
         await db.executemany("INSERT INTO actor_mentions VALUES (?, ?) ON CONFLICT DO NOTHING",
-                             [(actor_id, address) for address in domain.addresses(event)])
+                             [(actor_id, address) for address in domain.mentioned_addresses(event)])
 
 
 _INSERT_HISTORY = ("INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
@@ -457,9 +457,12 @@ async def actors_mentioning(db: aiosqlite.Connection, address: str) -> list[str]
         return [r[0] for r in await cur.fetchall()]
 
 
-async def mentions(db: aiosqlite.Connection, actor_id: str, address: str) -> bool:
-    async with db.execute("SELECT 1 FROM actor_mentions WHERE actor_id = ? AND address = ?",
-                          (actor_id, domain.email_key(address))) as cur:
+async def mentions(db: aiosqlite.Connection, actor_id: str, addresses: set[str]) -> bool:
+    if not addresses:
+        return False
+    marks = ",".join("?" * len(addresses))
+    async with db.execute(f"SELECT 1 FROM actor_mentions WHERE actor_id = ? AND address IN ({marks})",
+                          (actor_id, *sorted(domain.email_key(a) for a in addresses))) as cur:
         return await cur.fetchone() is not None
 
 
@@ -564,6 +567,10 @@ CREATE TABLE IF NOT EXISTS accounts (
     last_event   TEXT NOT NULL       -- id of the last event applied: applying is idempotent
 );
 CREATE INDEX IF NOT EXISTS accounts_email ON accounts (email);
+-- Every address an account confirmed, the current one too: an erasure looks for each.
+CREATE TABLE IF NOT EXISTS account_addresses (
+    account_id TEXT NOT NULL, address TEXT NOT NULL, PRIMARY KEY (account_id, address)
+);
 """ + privacy.ERASURE_SCHEMA
 
 
@@ -588,10 +595,25 @@ async def put_account(db: aiosqlite.Connection, account: Account, event_id: str)
         "locale = excluded.locale, last_event = excluded.last_event",
         (account.id, account.email, account.display_name, account.locale, event_id),
     )
+    await _remember_address(db, account.id, account.email)
 
 
 async def set_account_email(db: aiosqlite.Connection, account_id: str, email: str, event_id: str) -> None:
     await db.execute("UPDATE accounts SET email = ?, last_event = ? WHERE id = ?", (email, event_id, account_id))
+    await _remember_address(db, account_id, email)
+
+
+async def _remember_address(db: aiosqlite.Connection, account_id: str, email: str) -> None:
+    await db.execute("INSERT INTO account_addresses VALUES (?, ?) ON CONFLICT DO NOTHING",
+                     (account_id, domain.email_key(email)))
+
+
+async def account_addresses(db: aiosqlite.Connection, account_id: str) -> set[str]:
+    """Every address the account confirmed (folded); the current one among them."""
+    async with db.execute("SELECT address FROM account_addresses WHERE account_id = ?", (account_id,)) as cur:
+        found = {r[0] for r in await cur.fetchall()}
+    current = await account(db, account_id)
+    return found | ({domain.email_key(current.email)} if current else set())
 
 
 async def set_account_profile(db: aiosqlite.Connection, account_id: str, display_name: str, locale: str,
@@ -622,6 +644,7 @@ async def forget_account(db: aiosqlite.Connection, account_id: str) -> None:
     """An erased account's row goes only once its data is out of every actor: until then
     the erasure needs its address to find them."""
     await db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+    await db.execute("DELETE FROM account_addresses WHERE account_id = ?", (account_id,))
 
 
 async def account_by_email(db: aiosqlite.Connection, email: str) -> Account | None:

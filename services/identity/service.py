@@ -570,7 +570,7 @@ class IdentityService(ServiceRuntime):
         state = await views.by_id(self.db, principal.account_id)
         if state is None:
             raise Unauthenticated("sign in again")
-        await self.throttle.check(state.id, ctx.caller.client_address, now)
+        await self.throttle.check(state.id, ctx.caller.client_address, now, "password")
         if not await verify_password(state.password_hash, req.password):
             await self.throttle.failed(state.id, ctx.caller.client_address, now)
             raise Invalid("the password is not right", "password")

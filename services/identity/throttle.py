@@ -107,8 +107,10 @@ class SignInThrottle:
             keys.append((f"signin.client.{key_of(client_address)}", ADDRESS))
         return keys
 
-    async def check(self, account_key: str, client_address: str | None, now: datetime) -> None:
-        """Raise RATE_LIMITED while the account or the address is locked."""
+    async def check(self, account_key: str, client_address: str | None, now: datetime,
+                    field: str = "identifier") -> None:
+        """Raise RATE_LIMITED while the account or the address is locked; `field`: the
+        argument that carried the password."""
         for key, _ in self._keys(account_key, client_address):
             record, _ = await self._counters.read(key)
             locked_until = record.get("locked_until")
@@ -116,7 +118,7 @@ class SignInThrottle:
                 seconds = wait_seconds(datetime.fromisoformat(locked_until), now)
                 raise RateLimited(
                     f"too many failed sign-ins; try again in {seconds} seconds",
-                    "identifier",
+                    field,
                     retry_after=seconds,
                 )
 

@@ -330,6 +330,17 @@ async def test_deleting_needs_a_token_and_the_password_and_changes_nothing_when_
     assert len((await person(MY_ACTORS))["myActors"]) == 2
 
 
+async def test_guessing_the_password_to_delete_is_throttled_like_signing_in(api, smtp, running):
+    someone = await member(api, smtp, "guess")
+    answers = [(await someone(DELETE, password=f"Falsch geraten Nummer {n}"))["deleteAccount"] for n in range(6)]
+    assert [codes_of(a) for a in answers[:5]] == [["INVALID_INPUT"]] * 5
+    [locked] = answers[5]["userErrors"]
+    assert (locked["code"], locked["field"]) == ("RATE_LIMITED", "password") and locked["retryAfter"] > 0
+    # Locked, even with the right password, until the lock ends; the account is untouched.
+    assert codes_of((await someone(DELETE, password=STRONG))["deleteAccount"]) == ["RATE_LIMITED"]
+    assert (await someone(VIEWER))["viewer"]["id"] == someone.account_id
+
+
 async def test_the_last_owner_hands_the_actor_over_first(smtp, running, story):
     person: Person = story["person"]
     anna: Member = story["anna"]

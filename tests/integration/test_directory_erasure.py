@@ -29,6 +29,7 @@ from tests.support.tokens import TestIssuer
 
 SAARBRUECKEN = "10041100"
 ADDRESS = "erika.muster@beispiel.example"
+NEW_ADDRESS = "erika.neu@beispiel.example"  # the address she changed to later
 NAME = "Erika Müßig-Übel"
 
 
@@ -92,7 +93,7 @@ async def test_two_replicas_erasing_at_once_append_one_snapshot_per_actor(nc, re
     olga, erika = Caller(token=issuer.token("owner-1")), Caller(token=issuer.token("erika-1"))
 
     # Erika: an editor here, a contact person there (removed since), invited to a third,
-    # and the address of an offering of a fourth.
+    # and the address of an offering of a fourth; all of it under the address she had then.
     joined = await client.directory.create_actor(api.CreateActor(
         kind="counselling-service", name="Beratung Eiche", regions=[SAARBRUECKEN]), olga)
     await client.directory.invite_member(api.InviteMember(actor_id=joined.id, email=ADDRESS), olga)
@@ -112,6 +113,15 @@ async def test_two_replicas_erasing_at_once_append_one_snapshot_per_actor(nc, re
                                         olga)
     untouched = await client.directory.create_actor(api.CreateActor(
         kind="counselling-service", name="Garten Esche", regions=[SAARBRUECKEN]), olga)
+    # Then she changed her address; what was sent to the old one is hers all the same.
+    store = EventStore(nc.jetstream(), identity.SERVICE, clock)
+    registered = await store.append("account", "erika-1", identity.EmailConfirmed(
+        email=NEW_ADDRESS, ends_other_sessions=True), expected=registered, by="erika-1")
+    for service in (first, second):
+        assert service.accounts is not None
+        await service.accounts.projector.wait_for(registered)
+    await client.directory.add_contact_person(api.AddContactPerson(
+        actor_id=joined.id, name=NAME, email=NEW_ADDRESS), olga)
     for service in (first, second):
         assert service.projector is not None
         await service.projector.catch_up()
@@ -143,9 +153,10 @@ async def test_two_replicas_erasing_at_once_append_one_snapshot_per_actor(nc, re
         lines = await views.history_records(service.db, listed.id)
         assert [line.subject for line in lines if line.type.startswith("contact_person")] == [FORMER_MEMBER] * 2
         assert await views.actors_mentioning(service.db, ADDRESS) == []
+        assert await views.actors_mentioning(service.db, NEW_ADDRESS) == []
+        assert (await views.load_actor(service.db, joined.id)).contact_persons == {}  # type: ignore[union-attr]
 
     # The tombstone comes along later, as it does: each replica's eraser finds nothing left.
-    store = EventStore(nc.jetstream(), identity.SERVICE, clock)
     seq = await store.append("account", "erika-1", identity.AccountDeleted(), expected=registered, by=None)
     for service in (first, second):
         assert service.accounts is not None and service.eraser is not None

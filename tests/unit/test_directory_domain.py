@@ -470,9 +470,9 @@ def erika_everywhere() -> tuple[ActorState, list[api.HistoryRecord], list]:
 
 def test_a_redaction_takes_the_person_out_of_the_actor_and_keeps_everyone_else():
     state, history, events = erika_everywhere()
-    names = domain.contact_names(events, ERIKA)
+    names = domain.contact_names(events, {ERIKA})
     assert names == {"Erika Müßig".casefold()}
-    redacted = domain.redact(state, history, account_id="erika", address=ERIKA, names=names)
+    redacted = domain.redact(state, history, account_id="erika", addresses={ERIKA}, names=names)
     record = redacted.actor
     assert (redacted.actor_id, redacted.account_id) == ("a1", "erika")
     assert set(record.members) == {"owner"} and record.invitations == {}
@@ -486,36 +486,36 @@ def test_a_redaction_takes_the_person_out_of_the_actor_and_keeps_everyone_else()
     assert ("contact_person_added", "Jonas Andere") in subjects
     assert ERIKA not in str(redacted.model_dump()).lower() and "müßig" not in str(redacted.model_dump())
     assert [line.by for line in redacted.history] == [line.by for line in history]  # authors stay, as ids
-    assert not domain.holds_person(domain.evolve(state, redacted, version=99, at=T0, by=None), "erika", ERIKA)
-    assert domain.holds_person(state, "erika", ERIKA) and domain.holds_person(state, "erika", None)
+    assert not domain.holds_person(domain.evolve(state, redacted, version=99, at=T0, by=None), "erika", {ERIKA})
+    assert domain.holds_person(state, "erika", {ERIKA}) and domain.holds_person(state, "erika", set())
 
 
 def test_a_snapshot_is_the_whole_actor_for_a_view_that_starts_there():
     state, history, events = erika_everywhere()
-    redacted = domain.redact(state, history, account_id="erika", address=ERIKA,
-                             names=domain.contact_names(events, ERIKA))
+    redacted = domain.redact(state, history, account_id="erika", addresses={ERIKA},
+                             names=domain.contact_names(events, {ERIKA}))
     rebuilt = domain.evolve(None, redacted, version=42, at=T0, by=None)
     assert rebuilt.version == 42
     assert rebuilt.model_dump(exclude={"version"}) == redacted.actor.model_dump(exclude={"version"})
-    assert domain.addresses(redacted) == {"jonas@example.org"}  # all that is left to find
+    assert domain.mentioned_addresses(redacted) == {"jonas@example.org"}  # all that is left to find
 
 
 def test_history_lines_after_the_state_it_was_decided_on_are_not_carried():
     state, history, events = erika_everywhere()
     later = api.HistoryRecord(seq=state.version + 1, type="actor_updated", occurred_at=T0, by="owner",
                               changes=["name"], subject=None)
-    redacted = domain.redact(state, [*history, later], account_id="erika", address=ERIKA, names=set())
+    redacted = domain.redact(state, [*history, later], account_id="erika", addresses={ERIKA}, names=set())
     assert [line.seq for line in redacted.history] == [line.seq for line in history]
 
 
 def test_every_address_an_event_mentions_is_indexed_folded():
     state, _, events = erika_everywhere()
-    assert domain.addresses(events[0]) == {ERIKA}  # the invitation
-    assert domain.addresses(events[3]) == {"jonas@example.org"}
-    assert domain.addresses(api.ActorApproved(actor_id="a1")) == set()
+    assert domain.mentioned_addresses(events[0]) == {ERIKA}  # the invitation
+    assert domain.mentioned_addresses(events[3]) == {"jonas@example.org"}
+    assert domain.mentioned_addresses(api.ActorApproved(actor_id="a1")) == set()
     created = domain.decide_create(create_cmd(email="Info@WBG.example"), actor_id="a2", owner=OWNER, slug="wbg-2",
                                    known_regions=KNOWN)
-    assert domain.addresses(created) == {"info@wbg.example"}
+    assert domain.mentioned_addresses(created) == {"info@wbg.example"}
 
 
 def test_the_last_owner_is_blocked_and_told_which_actors():
@@ -534,7 +534,7 @@ def test_the_export_section_holds_the_persons_data_and_nobody_elses():
     section = replies.personal_data(
         account_id="erika", account={"email": ERIKA, "display_name": "Erika", "locale": "de"},
         states={state.id: state}, history=[(state.id, line) for line in history if line.by == "erika"],
-        address=ERIKA)
+        addresses={ERIKA})
     assert [(m["actor_id"], m["role"]) for m in section["memberships"]] == [("a1", "editor")]
     assert [i["role"] for i in section["invitations"]] == ["owner"]
     assert [c["contact_person_id"] for c in section["contact_entries"]] == ["c1"]
