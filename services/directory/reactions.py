@@ -34,8 +34,9 @@ log = get_logger("directory.accounts")
 
 class AccountsView:
     """The projector's view of `IDENTITY` in the directory's file: which of identity's facts
-    the directory keeps. Only three; identity's other events (sessions, passwords) and types
-    newer than this code are none of the directory's business."""
+    the directory keeps. Only three, and the tombstone of an erased account; identity's
+    other events (sessions, passwords) and types newer than this code are none of the
+    directory's business."""
 
     SCHEMA = views.ACCOUNTS_SCHEMA
 
