@@ -1,4 +1,5 @@
-"""The member area: register, sign in and out, the profile, email and password.
+"""The member area: register, sign in and out, the profile, email and password, and a
+person's data: have it mailed as a file, or delete the account (README "Your data").
 
 The same answers as the API, so the pages tell nobody more than GraphQL does: registering
 and asking for a link always answer "we sent a mail if …", whoever the address belongs to;
@@ -20,7 +21,7 @@ from proto.errors import ErrorCode, LotseError
 
 router = APIRouter(include_in_schema=False)
 
-DONE = ("profile", "email", "password")  # what /me?done= may announce
+DONE = ("profile", "email", "password", "data")  # what /me?done= may announce
 
 
 # ---- language ------------------------------------------------------------------------
@@ -139,7 +140,7 @@ async def signout_everywhere(page: Page = Depends(page_of)) -> Response:
 # ---- the profile ---------------------------------------------------------------------
 
 ME_FIELDS = ("displayName", "locale", "newEmail", "password", "currentPassword", "newPassword",
-             "newPasswordRepeat", "profile", "email", "form")
+             "newPasswordRepeat", "profile", "email", "data", "deletePassword", "form")
 
 
 async def me_page(page: Page, form: Form | None = None, status: int = 200, done: str | None = None) -> Response:
@@ -204,3 +205,35 @@ async def change_password(page: Page = Depends(page_of)) -> Response:
         form.fail_with(result, "currentPassword")
         return await me_page(page, form, 400)
     return page.redirect("/me?done=password")
+
+
+# ---- a person's data -----------------------------------------------------------------
+
+@router.post("/me/data")
+async def export_my_data(page: Page = Depends(page_of)) -> Response:
+    """The file is mailed, not shown here: a stolen session alone cannot take it."""
+    form = form_of(await page.form(), *ME_FIELDS)
+    page.require_signed_in()
+    result = await page.attempt(page.gateway.client.identity.request_data_export, lambda: identity.RequestDataExport())
+    if isinstance(result, LotseError):
+        if result.code != ErrorCode.RATE_LIMITED:
+            raise page.problem(result)
+        form.fail("data", page.t("limited.text", minutes=minutes(result.retry_after)))
+        return await me_page(page, form, 429)
+    return page.redirect("/me?done=data")
+
+
+@router.post("/me/delete")
+async def delete_account(page: Page = Depends(page_of)) -> Response:
+    form = form_of(await page.form(), *ME_FIELDS)
+    page.require_signed_in()
+    result = await page.attempt(page.gateway.client.identity.delete_account,
+                                lambda: identity.DeleteAccount(password=form.get("deletePassword")))
+    if isinstance(result, LotseError):
+        if result.code not in (ErrorCode.INVALID_INPUT, ErrorCode.CONFLICT, ErrorCode.RATE_LIMITED):
+            raise page.problem(result)
+        # The API names `password`; on this page that is the deletion's own password field.
+        form.fail("deletePassword", result.message)
+        return await me_page(page, form, 429 if result.code == ErrorCode.RATE_LIMITED else 400)
+    page.end_session(clear_site=True)
+    return page.render("message.html", personal=True, title=page.t("deleted.title"), text=page.t("deleted.text"))

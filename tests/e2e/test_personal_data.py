@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from tests.e2e.flows import CONFIRM, REQUEST_RESET, STRONG, USER_ERRORS, VIEWER,
 from tests.e2e.test_directory_graphql import (
     ACCEPT, ADD_PERSON, CHANGE_ROLE, CREATE, HISTORY, INVITE, REMOVE_PERSON, SAARBRUECKEN, UPDATE, Member, member,
 )
+from tests.support.gateway import as_read, post_form
 from tests.support.graphql import GraphQL, codes_of
 from tests.support.nats_server import LocalNats
 from tests.support.smtp import text_of, token_in
@@ -102,6 +104,15 @@ async def jurgen(api: GraphQL, smtp) -> Person:
     session = await sign_in(api, username)
     assert session["userErrors"] == [], session
     return Person(api.as_(session["accessToken"]), username, email, session["viewer"]["id"], display_name)
+
+
+async def press_download(web: httpx.AsyncClient, base_url: str, token: str) -> httpx.Response:
+    """Open the link's page and press its button, as a browser does (the form's CSRF token)."""
+    page = await web.get(f"{base_url}/my-data", params={"token": token})
+    assert page.status_code == 200, page.text
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, page.text
+    return await web.post(f"{base_url}/my-data", data={"token": token, "csrf": found.group(1), "lang": "de"})
 
 
 async def mail_with(smtp, address: str, path: str, count: int) -> str:
@@ -253,7 +264,7 @@ async def test_the_export_holds_what_each_service_declares_and_nothing_about_any
     person: Person = story["person"]
     anna: Member = story["anna"]
     async with httpx.AsyncClient() as web:
-        response = await web.post(f"{running.base_url}/my-data", data={"token": story["export_token"]})
+        response = await press_download(web, running.base_url, story["export_token"])
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
     assert response.headers["content-disposition"].startswith('attachment; filename="lotse-data-')
@@ -292,14 +303,14 @@ async def test_the_export_holds_what_each_service_declares_and_nothing_about_any
 async def test_the_link_works_once_expires_and_every_dead_link_looks_the_same(api, smtp, running, story):
     person: Person = story["person"]
     async with httpx.AsyncClient() as web:
-        used = await web.post(f"{running.base_url}/my-data", data={"token": story["export_token"]})
-        unknown = await web.post(f"{running.base_url}/my-data", data={"token": "not-a-token-anyone-had"})
+        used = await press_download(web, running.base_url, story["export_token"])
+        unknown = await press_download(web, running.base_url, "not-a-token-anyone-had")
         assert (await ok(await person(EXPORT), "exportMyData"))["ok"]
         fresh = await mail_with(smtp, person.email, "/my-data", count=2)
         running.clock.advance(timedelta(hours=24, seconds=1))
-        expired = await web.post(f"{running.base_url}/my-data", data={"token": fresh})
+        expired = await press_download(web, running.base_url, fresh)
     assert used.status_code == unknown.status_code == expired.status_code == 410
-    assert used.text == unknown.text == expired.text
+    assert as_read(used.text) == as_read(unknown.text) == as_read(expired.text)
     assert "application/json" not in expired.headers["content-type"]
     # The clock moved a day: every access token expired. Sign in again for what follows.
     session = await sign_in(api, person.username)
@@ -447,3 +458,26 @@ async def test_the_username_and_address_may_be_registered_again(api, smtp, runni
     session = await sign_in(api, person.username)
     assert session["userErrors"] == [] and session["viewer"]["id"] != person.account_id
     assert session["viewer"]["displayName"] == "Jemand Neues"
+
+
+async def test_the_web_client_mails_the_data_and_deletes_the_account_as_the_api_does(api, smtp, running):
+    """The account page's two forms, with a browser's session cookie and CSRF tokens."""
+    someone = await member(api, smtp, "webperson")
+    async with httpx.AsyncClient(base_url=running.base_url, follow_redirects=True) as web:
+        signed_in = await post_form(web, "/signin", {"identifier": someone.username, "password": STRONG})
+        assert signed_in.status_code == 200 and str(signed_in.url).endswith("/me"), signed_in.text
+        asked = await post_form(web, "/me/data", {})
+        assert asked.status_code == 200 and str(asked.url).endswith("/me?done=data")
+        token = await mail_with(smtp, someone.email, "/my-data", count=1)
+        assert (await press_download(web, running.base_url, token)).headers["content-type"] == "application/json"
+
+        wrong = await post_form(web, "/me/delete", {"deletePassword": "Falsch geraten Nummer 1"})
+        assert wrong.status_code == 400 and "Das Konto wurde nicht gelöscht." in wrong.text
+        assert (await someone(VIEWER))["viewer"]["id"] == someone.account_id  # nothing changed
+
+        deleted = await post_form(web, "/me/delete", {"deletePassword": STRONG})
+        assert deleted.status_code == 200 and "Konto gelöscht" in deleted.text
+        assert deleted.headers["clear-site-data"] == '"cache", "storage"'
+        assert str((await web.get("/me")).url).split("?")[0].endswith("/signin")  # the cookie is worth nothing
+    with pytest.raises(TransportQueryError):
+        await someone(VIEWER)

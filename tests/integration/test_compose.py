@@ -42,6 +42,7 @@ from lotse.platform import SERVICES
 from services.kernel.connection import inbox_prefix
 from services.kernel.settings import Settings
 from tests.e2e.flows import CONFIRM, RESET, SIGN_IN, SIGN_OUT_EVERYWHERE, STRONG, USER_ERRORS, VIEWER, register
+from tests.support.gateway import post_form
 from tests.support.graphql import GraphQL
 from tests.support.nats_server import free_port, nats_server_binary, wait_for_port
 from tests.support.smtp import SmtpServer, token_in
@@ -438,8 +439,8 @@ async def test_compose_services_run_as_local_processes(tmp_path):
         assert (await erika(EXPORT_MY_DATA))["exportMyData"]["ok"]
         [_, export] = await smtp.inbox.wait_for("erika.compose@example.org", count=2, timeout=30)
         async with httpx.AsyncClient(timeout=10) as web:
-            download = await web.post(f"http://127.0.0.1:{loopback.http_port}/my-data",
-                                      data={"token": token_in(export, "/my-data")})
+            download = await post_form(web, f"http://127.0.0.1:{loopback.http_port}/my-data",
+                                       {"token": token_in(export, "/my-data")})
         assert download.status_code == 200, download.text
         assert set(download.json()["services"]) == {"identity", "directory"}
         assert (await erika(DELETE_ACCOUNT, password=STRONG))["deleteAccount"]["ok"]

@@ -84,3 +84,9 @@ async def post_form(client: httpx.AsyncClient, url: str, data: dict[str, Any]) -
     if url.startswith("http"):  # a client without a base URL: the same site as the form's
         via = url.split("/", 3)[:3] and "/".join(url.split("/", 3)[:3]) + via
     return await client.post(url, data={**data, "csrf": await csrf_token(client, via)})
+
+
+def as_read(page: str) -> str:
+    """A page as a person reads it: without its render time and its forms' CSRF token, which
+    differ from one answer to the next whatever the answer says."""
+    return re.sub(r'data-rendered-at="[^"]*"|name="csrf" value="[^"]*"', "", page)

@@ -1,5 +1,6 @@
-"""The page a data-export mail links to: GET shows a button and spends nothing; POST spends
-the link at identity and gathers every service's section with the credential it grants."""
+"""The page a data-export mail links to: GET shows a button and spends nothing; POST (with
+its CSRF token) spends the link at identity and gathers every service's section with the
+credential it grants."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from proto import identity as contract
 from proto.errors import Invalid, NotFound, Unavailable
 from proto.privacy import PersonalDataSection
-from tests.support.gateway import FakeIdentity, app_with, http
+from tests.support.gateway import FakeIdentity, app_with, as_read, http, post_form
 
 GRANT = contract.DataExportGrant(account_id="acc-1", credential="scoped-credential",
                                  expires_at=datetime(2026, 5, 1, tzinfo=UTC))
@@ -22,7 +23,7 @@ async def get(identity: FakeIdentity, url: str):
 
 async def post(identity: FakeIdentity, directory: FakeIdentity, data: dict):
     async with http(app_with(identity, directory)) as client:
-        return await client.post("/my-data", data=data)
+        return await post_form(client, "/my-data", data)
 
 
 async def test_opening_the_link_spends_nothing_and_shows_a_button():
@@ -32,7 +33,15 @@ async def test_opening_the_link_spends_nothing_and_shows_a_button():
     assert '<form method="post" action="/my-data">' in page.text
     assert '<input type="hidden" name="token" value="tok-1">' in page.text
     assert page.headers["cache-control"] == "no-store" and page.headers["referrer-policy"] == "no-referrer"
+    assert "script-src" not in page.headers["content-security-policy"] and "<script" not in page.text
     assert (await get(FakeIdentity(), "/my-data")).status_code == 400
+
+
+async def test_a_post_without_the_forms_csrf_token_spends_nothing():
+    identity = FakeIdentity({"open_data_export": GRANT})
+    async with http(app_with(identity)) as client:
+        refused = await client.post("/my-data", data={"token": "tok-1"})
+    assert refused.status_code == 403 and identity.calls == []
 
 
 async def test_the_button_spends_the_link_and_answers_with_every_services_section():
@@ -58,7 +67,7 @@ async def test_dead_links_all_get_the_same_page_and_no_data():
     for refusal in (Invalid("this link is not valid (any more)", "token"), NotFound("no")):
         identity = FakeIdentity({"open_data_export": refusal})
         response = await post(identity, FakeIdentity(), {"token": "tok-1"})
-        answers.append((response.status_code, response.text))
+        answers.append((response.status_code, as_read(response.text)))
         assert [call.verb for call in identity.calls] == ["open_data_export"]
     assert answers[0] == answers[1] and answers[0][0] == 410
     empty = await post(FakeIdentity(), FakeIdentity(), {"token": " "})
