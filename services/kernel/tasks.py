@@ -7,8 +7,9 @@ only puts a task on the service's work queue (`<SERVICE>_TASKS`, one publish, wh
 input) and answers; a durable pull consumer shared by the replicas does the work once.
 
 A task survives a crash of the service (it stays in the stream until acked); a failed task
-is retried with a growing delay, at most MAX_DELIVER times; one that cannot be read is
-dropped with a log line. Handlers must tolerate a second delivery (the ack may be lost).
+is retried with a growing delay (one that lost a race, CONFLICT, at once), at most
+MAX_DELIVER times; one that cannot be read is dropped with a log line. Handlers must
+tolerate a second delivery (the ack may be lost).
 A task carries personal data (an address, a username): done or dropped, it is erased
 before the ack (services/kernel/workqueues.py), so its bytes do not stay in the store.
 """
@@ -28,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from proto import subjects
 from proto.envelope import new_id
+from proto.errors import Conflict
 from services.kernel import workqueues
 from services.kernel.logging import get_logger
 from services.kernel.streams import ensure_stream
@@ -164,12 +166,18 @@ class Tasks:
             await handler.run(task)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("tasks.failed", service=self._service, kind=name, task_id=task.id, attempt=attempt)
+        except Exception as e:
+            lost_race = isinstance(e, Conflict)
+            if lost_race:
+                # Another writer (often a task beside it, on the same account) got there
+                # first: run again at once on the fresh state, not after a failure's delay.
+                log.info("tasks.lost_race", service=self._service, kind=name, task_id=task.id, attempt=attempt)
+            else:
+                log.exception("tasks.failed", service=self._service, kind=name, task_id=task.id, attempt=attempt)
             if attempt >= MAX_DELIVER:
                 # The server would deliver it no more, but keep it (and its data) for a day.
                 await workqueues.dropped(self._js, self._stream, msg)
             else:
-                await msg.nak(delay=retry_delay(attempt))
+                await msg.nak(delay=0 if lost_race else retry_delay(attempt))
             return
         await workqueues.done(self._js, self._stream, msg)
