@@ -35,6 +35,9 @@ def service_class(name: str) -> type[ServiceRuntime]:
     return getattr(importlib.import_module(module), cls)
 
 
+GRACEFUL_SECONDS = 8.0  # less than Compose's default stop grace period (10 s), so the stop finishes in order
+
+
 class GatewayFailed(RuntimeError):
     """The HTTP server could not start (most often: its port or its metrics port is taken)."""
 
@@ -73,6 +76,9 @@ class Platform:
                 ws="websockets-sansio",
                 ws_max_size=MAX_BODY_BYTES,  # a WebSocket message gets the same limit as an HTTP body
                 proxy_headers=False,  # the gateway decides itself whom to believe (trusted_proxies)
+                # Requests in flight get this long to finish at stop; an idle keep-alive or a
+                # client that never closes its socket must not hold the stop up for ever.
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
             )
             self._server = uvicorn.Server(config)
             self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
