@@ -114,6 +114,9 @@ class Eraser:
         self._wake = asyncio.Event()
         self._wal_dirty = False  # an erasure is done but the log still holds older pages
         self.failures = 0  # erasures that failed and wait for the next attempt (health, tests)
+        # One pass at a time on the one connection: two interleaved passes (the loop and a
+        # caller woken at once) would checkpoint while the other's statement is open.
+        self._pass = asyncio.Lock()
 
     async def start(self) -> None:
         # A connection of its own: the projectors' writers are in the middle of their own
@@ -140,8 +143,9 @@ class Eraser:
         while True:
             try:
                 await self.run_pending()
-                if self._wal_dirty and self._db is not None and await checkpoint(self._db):
-                    self._wal_dirty = False
+                async with self._pass:
+                    if self._wal_dirty and self._db is not None and await checkpoint(self._db):
+                        self._wal_dirty = False
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -154,6 +158,10 @@ class Eraser:
 
     async def run_pending(self) -> int:
         """Erase every noted account not yet erased here; how many were."""
+        async with self._pass:
+            return await self._run_pending()
+
+    async def _run_pending(self) -> int:
         assert self._db is not None
         db = self._db
         done = 0
