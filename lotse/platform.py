@@ -24,6 +24,7 @@ log = get_logger("platform")
 SERVICES: dict[str, str] = {
     "identity": "services.identity.service:IdentityService",
     "directory": "services.directory.service:DirectoryService",
+    "news": "services.news.service:NewsService",
     "notifications": "services.notifications.service:NotificationsService",
 }
 

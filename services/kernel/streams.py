@@ -6,12 +6,14 @@ the server, and a changed config is applied as an update.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from datetime import timedelta
 
 from dataclasses import replace
 
 from nats.js import JetStreamContext, api
-from nats.js.errors import APIError, BadRequestError
+from nats.js.errors import APIError, BadRequestError, NotFoundError
 from nats.js.kv import KeyValue
 
 from proto import subjects
@@ -92,3 +94,32 @@ async def ensure_kv(
         if e.err_code != STREAM_IN_USE:
             raise
         return await js.key_value(bucket)
+
+
+async def wait_for_event_stream(js: JetStreamContext, service: str, replicas: int = 1,
+                                on_wait: Callable[[str, Exception], None] | None = None) -> None:
+    """Return once another service's event stream exists, before projecting it.
+
+    A service may start before the one whose events it follows ever has. Where it may (dev,
+    tests), it creates the stream with the config its owner would give it; where NATS
+    permissions forbid that (production), it waits for the owner to create it.
+    """
+    stream = subjects.stream_name(service)
+    try:
+        await js.stream_info(stream)
+        return
+    except NotFoundError:
+        pass
+    try:
+        await ensure_event_stream(js, service, replicas)
+        return
+    except Exception as e:  # a permission violation surfaces as a timeout or an error
+        if on_wait is not None:
+            on_wait(stream, e)
+    while True:
+        await asyncio.sleep(1)
+        try:
+            await js.stream_info(stream)
+            return
+        except NotFoundError:
+            continue
