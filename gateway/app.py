@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from gateway import exports, health
+from gateway import exports, feeds, health
 from gateway.connections import OpenConnections
 from gateway.correlation import CorrelationId
 from gateway.graphql import graphql_router
@@ -21,6 +21,7 @@ from gateway.headers import SecurityHeaders
 from gateway.limits import BodySizeLimit, TimeLimit
 from gateway.live import LiveHub
 from gateway.metrics import HttpMetrics, MetricsListener
+from gateway.news_live import PublicationHub
 from gateway.state import Gateway
 from gateway.web import routes as web
 from proto.client import LotseClient
@@ -36,16 +37,19 @@ log = kernel_logging.get_logger("gateway")
 
 @asynccontextmanager
 async def running(gateway: Gateway) -> AsyncIterator[None]:
-    """NATS connection, proto client, token verifier, live hub, open WebSocket connections:
+    """NATS connection, proto client, token verifier, live hubs, open WebSocket connections:
     up in that order, down in reverse."""
     settings = gateway.settings
     nc = await connect(settings.nats_url, "gateway")
     verifier = TokenVerifier(gateway.clock, settings.nats_stream_replicas)
     hub = LiveHub()
+    publications = PublicationHub()
     connections: OpenConnections | None = None
     try:
         await verifier.start(nc)
         await hub.start(nc)
+        await publications.start(nc)
+        gateway.news_hub = publications
         connections = OpenConnections(verifier, on_ended=gateway.metrics.sessions_ended.inc)
         gateway.metrics.live_listeners.set_function(lambda: hub.listener_count)
         gateway.nc, gateway.lotse, gateway.verifier, gateway.hub, gateway.connections = (
@@ -54,9 +58,10 @@ async def running(gateway: Gateway) -> AsyncIterator[None]:
         log.info("gateway.started", nats=redacted(settings.nats_url))
         yield
     finally:
-        gateway.lotse = gateway.hub = gateway.verifier = gateway.connections = None
+        gateway.lotse = gateway.hub = gateway.verifier = gateway.connections = gateway.news_hub = None
         if connections is not None:
             connections.close()
+        await publications.stop()
         await hub.stop()
         await verifier.stop()
         gateway.nc = None
@@ -97,6 +102,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
 
     app.include_router(graphql_router(), prefix="")
     app.include_router(exports.router)
+    app.include_router(feeds.router)
     app.include_router(health.router)
     web.install(app)
 

@@ -14,7 +14,7 @@ from gateway.state import Gateway
 from services.kernel.health import ping_all
 
 # The services whose endpoints the gateway's schema calls; extended as domains are added.
-READY_SERVICES: tuple[str, ...] = ("identity", "directory", "notifications")
+READY_SERVICES: tuple[str, ...] = ("identity", "directory", "news", "notifications")
 PING_SECONDS = 1.0
 
 router = APIRouter()

@@ -11,6 +11,7 @@ from gateway.budget import QueryBudget
 from gateway.connections import OpenConnections
 from gateway.limits import query_budget
 from gateway.live import LiveHub
+from gateway.news_live import PublicationHub
 from gateway.metrics import GatewayMetrics
 from gateway.web.keys import WebKeys
 from gateway.web.session import Refresher
@@ -33,6 +34,7 @@ class Gateway:
     verifier: TokenVerifier | None = None
     hub: LiveHub | None = None
     connections: OpenConnections | None = None  # WebSocket connections, closed when their session ends
+    news_hub: PublicationHub | None = None  # news' publications, followed from the NEWS stream
     web_sessions: Refresher = field(default_factory=Refresher)  # the web client's single-flight refreshes
 
     @cached_property
@@ -45,6 +47,12 @@ class Gateway:
         if self.lotse is None:
             raise Unavailable("the gateway is not connected to the platform yet")
         return self.lotse
+
+    @property
+    def publications(self) -> PublicationHub:
+        if self.news_hub is None:
+            raise Unavailable("live updates are not running yet")
+        return self.news_hub
 
     @property
     def live(self) -> LiveHub:

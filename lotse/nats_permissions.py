@@ -19,6 +19,8 @@ The rules:
 - A service may delete single messages of its own stream only: erasing a person's events
   (services/kernel/eventstore.py). Identity may ask every other service that holds personal
   data what blocks an erasure (`<service>.erasure_blockers`) before it erases an account.
+- The gateway reads one stream, NEWS, with an ordered consumer: it pushes each publication
+  to its own subscribers (gateway/news_live.py). It writes no event.
 - Only the operator may call operator endpoints (`identity.create_admin`,
   `directory.import_actors`); the operator may also import regions, as admins may.
 - Each user receives replies on its own inbox, `_INBOX.<user>.>` (services/kernel/connection.py
@@ -187,6 +189,8 @@ def permissions() -> dict[str, dict]:
             (f"verify tokens: read and watch {' and '.join(VERIFIER_BUCKETS)}",
              [f"{JS_API}.INFO", *(rule for bucket in VERIFIER_BUCKETS for rule in bucket_read(bucket))]),
             ("/readyz pings every service", ["$SRV.PING", "$SRV.PING.>"]),
+            (f"`newsPublished`: follow {subjects.stream_name('news')}'s events with an ordered consumer "
+             "(read only, never acked; gateway/news_live.py)", consume(subjects.stream_name("news"), acks=False)),
         ],
         "deny": list(OPERATOR_ENDPOINTS),
         "subscribe": [LIVE, inbox(GATEWAY)],

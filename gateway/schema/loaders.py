@@ -18,7 +18,7 @@ from strawberry.dataloader import DataLoader
 from strawberry.extensions import SchemaExtension
 from gateway.context import GatewayInfo
 
-from proto import directory, identity
+from proto import directory, identity, news
 from proto.common import Caller
 from proto.errors import LotseError
 from services.kernel.logging import get_logger
@@ -29,6 +29,7 @@ _loaders: ContextVar[dict[str, DataLoader[Any, Any]] | None] = ContextVar("gatew
 
 ACTORS_PER_CALL = 200  # proto.directory.GetActors' limit
 PROFILES_PER_CALL = 500  # proto.identity.LookupProfiles' limit
+NEWS_ITEMS_PER_CALL = 10  # proto.news.GetNewsItems' limit: items with bodies must fit one NATS message
 
 
 class PerOperationLoaders(SchemaExtension):
@@ -86,3 +87,23 @@ def actor_loader(info: GatewayInfo) -> DataLoader[str, directory.Actor | None]:
 def profile_loader(info: GatewayInfo) -> DataLoader[str, identity.PublicProfile | None]:
     """Public profiles by account id (`identity.lookup_profiles`)."""
     return _loader(info, "profiles", _profiles)
+
+
+def _news_items(lang: tuple[str, ...]) -> Callable[[GatewayInfo], DataLoader[str, news.NewsItem | None]]:
+    def build(info: GatewayInfo) -> DataLoader[str, news.NewsItem | None]:
+        caller: Caller = info.context.caller
+        gateway = info.context.gateway
+
+        async def load(ids: list[str]) -> Sequence[news.NewsItem | None]:
+            reply = await gateway.client.news.get_items(news.GetNewsItems(ids=ids, lang=list(lang)), caller)
+            found = {item.id: item for item in reply.items}
+            return [found.get(i) for i in ids]
+
+        return DataLoader(load_fn=load, max_batch_size=NEWS_ITEMS_PER_CALL)
+
+    return build
+
+
+def news_item_loader(info: GatewayInfo, lang: tuple[str, ...]) -> DataLoader[str, news.NewsItem | None]:
+    """Visible items by id with their bodies (`news.get_items`), in the languages asked for."""
+    return _loader(info, "news:" + ",".join(lang), _news_items(lang))

@@ -230,13 +230,18 @@ async def write_item(db: aiosqlite.Connection, state: ItemState, link: Callable[
     )
     async with db.execute("SELECT pk FROM items WHERE id = ?", (state.id,)) as cur:
         pk = (await cur.fetchone())[0]
-    if not content_changed and state.status != "withdrawn":
+    if state.status == "withdrawn":
+        # Gone from search and every calendar at once (lists filter by status). Its regions and
+        # topics stay: a feed that held it must still see that it changed (Last-Modified).
+        for table in ("item_texts", "occurrences"):
+            await db.execute(f"DELETE FROM {table} WHERE item_pk = ?", (pk,))
+        await db.execute("DELETE FROM item_search WHERE rowid = ?", (pk,))
+        return
+    if not content_changed:
         return
     for table in ("item_texts", "item_regions", "item_reach", "item_topics", "item_languages", "occurrences"):
         await db.execute(f"DELETE FROM {table} WHERE item_pk = ?", (pk,))
     await db.execute("DELETE FROM item_search WHERE rowid = ?", (pk,))
-    if state.status == "withdrawn":
-        return  # gone from every list, search and feed; the state row keeps it for its editors
     rows, plain = [], []
     for language, original, title, summary, body in versions:
         rendered = markdown.render(body)
