@@ -46,6 +46,7 @@ class Publication:
     notice: news.Notice
     published_at: datetime
     scheduled: bool
+    seq: int  # the event's stream sequence: whoever reads the item reads it from a view this far
 
 
 @dataclass(frozen=True)
@@ -209,7 +210,7 @@ class PublicationHub:
             log.warning("news_live.unreadable", seq=seq)
             return
         publication = Publication(item_id=event.item_id, notice=event.notice, published_at=envelope.occurred_at,
-                                  scheduled=event.scheduled)
+                                  scheduled=event.scheduled, seq=seq)
         for listener in tuple(self._listeners):
             if listener.filter.matches(event.notice):
                 listener.offer(publication)

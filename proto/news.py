@@ -408,6 +408,9 @@ class GetNewsItems(Request):
 
     ids: Annotated[list[Id], Field(max_length=10)]  # with bodies: ten fit one NATS message
     lang: Preferred = []
+    # Answer once this replica's view holds the stream up to this sequence: a live push names
+    # the event it came from, and the replica asked may not have applied it yet.
+    at_least: Annotated[int, Field(ge=0)] | None = None
 
 
 class GetUpcomingEvents(Request):

@@ -89,13 +89,15 @@ def profile_loader(info: GatewayInfo) -> DataLoader[str, identity.PublicProfile 
     return _loader(info, "profiles", _profiles)
 
 
-def _news_items(lang: tuple[str, ...]) -> Callable[[GatewayInfo], DataLoader[str, news.NewsItem | None]]:
+def _news_items(lang: tuple[str, ...], at_least: int | None
+                ) -> Callable[[GatewayInfo], DataLoader[str, news.NewsItem | None]]:
     def build(info: GatewayInfo) -> DataLoader[str, news.NewsItem | None]:
         caller: Caller = info.context.caller
         gateway = info.context.gateway
 
         async def load(ids: list[str]) -> Sequence[news.NewsItem | None]:
-            reply = await gateway.client.news.get_items(news.GetNewsItems(ids=ids, lang=list(lang)), caller)
+            reply = await gateway.client.news.get_items(
+                news.GetNewsItems(ids=ids, lang=list(lang), at_least=at_least), caller)
             found = {item.id: item for item in reply.items}
             return [found.get(i) for i in ids]
 
@@ -104,6 +106,8 @@ def _news_items(lang: tuple[str, ...]) -> Callable[[GatewayInfo], DataLoader[str
     return build
 
 
-def news_item_loader(info: GatewayInfo, lang: tuple[str, ...]) -> DataLoader[str, news.NewsItem | None]:
-    """Visible items by id with their bodies (`news.get_items`), in the languages asked for."""
-    return _loader(info, "news:" + ",".join(lang), _news_items(lang))
+def news_item_loader(info: GatewayInfo, lang: tuple[str, ...],
+                     at_least: int | None = None) -> DataLoader[str, news.NewsItem | None]:
+    """Visible items by id with their bodies (`news.get_items`), in the languages asked for;
+    `at_least`: from a view that has applied the stream up to that sequence."""
+    return _loader(info, f"news:{','.join(lang)}:{at_least or 0}", _news_items(lang, at_least))

@@ -321,6 +321,7 @@ class NewsPublication:
     scheduled: bool = strawberry.field(description="Published by the platform at the time its editors set.")
     path: strawberry.Private[str]
     lang: strawberry.Private[tuple[str, ...]]
+    seq: strawberry.Private[int]
 
     @strawberry.field(description="The item's page on Lotse.")
     def url(self, info: GatewayInfo) -> str:
@@ -328,7 +329,7 @@ class NewsPublication:
 
     @strawberry.field(description="The whole item, as the subscriber may see it.")
     async def item(self, info: GatewayInfo) -> NewsItem | None:
-        found = await news_item_loader(info, self.lang).load(str(self.item_id))
+        found = await news_item_loader(info, self.lang, at_least=self.seq).load(str(self.item_id))
         return NewsItem.of(found, self.lang) if found is not None else None
 
     @classmethod
@@ -342,4 +343,4 @@ class NewsPublication:
                    summary=summary, language=language, topics=list(notice.topics), region_keys=list(notice.regions),
                    actor_id=strawberry.ID(notice.actor_id), actor_name=notice.actor_name,
                    published_at=publication.published_at, scheduled=publication.scheduled, path=notice.path,
-                   lang=lang)
+                   lang=lang, seq=publication.seq)

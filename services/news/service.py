@@ -27,7 +27,7 @@ import aiosqlite
 from proto import directory as vocab
 from proto import news as api
 from proto.envelope import Event, new_id
-from proto.errors import Forbidden, Invalid, LotseError, NotFound
+from proto.errors import Forbidden, Invalid, LotseError, NotFound, Unavailable
 from services.kernel.auth import Principal
 from services.kernel.clock import Clock
 from services.kernel.commands import Decision
@@ -286,6 +286,12 @@ class NewsService(ServiceRuntime):
     async def get_items(self, req: api.GetNewsItems, ctx: RequestContext) -> api.NewsItemList:
         viewer = ctx.optional_principal()
         lang = self._preferred(req.lang)
+        if req.at_least:
+            assert self.projector is not None
+            try:
+                await self.projector.wait_for(req.at_least, timeout=5.0)
+            except TimeoutError:
+                raise Unavailable("the service is catching up; try again in a moment") from None
         states = await views.load_items(self.db, list(dict.fromkeys(req.ids)))
         actors = await views.actors(self.db, {s.actor_id for s in states.values()})
         visible = [s for s in states.values() if domain.can_read(s, actors.get(s.actor_id), viewer)]
