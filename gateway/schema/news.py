@@ -308,7 +308,7 @@ class Mutation:
 
 
 async def _publication_filter(info: GatewayInfo, f: NewsFilter | None) -> PublicationFilter:
-    checked = query_request(lambda: contract.NewsFilter.model_validate(_filter(f)))
+    checked = query_request(lambda: contract.GetNewsFeed.model_validate({"filter": _filter(f)})).filter
     for topic in checked.topics:
         if topic not in directory.TOPIC_SLUGS:
             raise graphql_error(Invalid(f"“{topic}” is not a topic of the vocabulary (see `topics`)",
