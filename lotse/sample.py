@@ -25,6 +25,12 @@ async def load_sample_data(settings: Settings, platform: Platform) -> bool:
         from services.directory import sample as directory_sample
 
         await directory_sample.load(directory, account_ids)
+        news = platform.services.get("news")
+        if news is not None:
+            from services.news import sample as news_sample
+
+            # After the directory's: the items are written by its actors' owners.
+            await news_sample.load(news, account_ids)  # type: ignore[arg-type]
     marker.write_text(clock.now().isoformat() + "\n")
     log.info("sample.loaded", accounts=len(account_ids))
     return True

@@ -717,6 +717,12 @@ async def actors(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Acto
             for r in rows}
 
 
+async def actor_ids_by_name(db: aiosqlite.Connection) -> dict[str, str]:
+    """Actor name → id: for sample data, which names its actors."""
+    async with db.execute("SELECT name, id FROM actors ORDER BY id") as cur:
+        return {name: actor_id for name, actor_id in await cur.fetchall()}
+
+
 async def known_regions(db: aiosqlite.Connection, keys: Iterable[str]) -> set[str]:
     return set(await region_refs(db, keys))
 
