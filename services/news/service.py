@@ -51,6 +51,7 @@ MAX_LIMIT = {"news": 200, "events": 5000, "funding": 5000}
 EVENTS_BEHIND = timedelta(days=30)  # the events feed's window: 30 days back,
 EVENTS_AHEAD = timedelta(days=400)  # and a little over a year ahead
 CALENDAR_NAMES = {"events": "Lotse – Veranstaltungen", "funding": "Lotse – Förderfristen"}
+WINDOWS_KEPT = 64  # feeds whose item lists a replica keeps, by stamp, for their next pages
 
 Decide = Callable[[ItemState, ActorFacts | None], "Event | None | Awaitable[Event | None]"]
 
@@ -90,6 +91,9 @@ class NewsService(ServiceRuntime):
         self.accounts: Follower | None = None
         self._scheduler: asyncio.Task[None] | None = None
         self.schedule_interval = SCHEDULE_INTERVAL
+        # (feed, query, stamp) → the feed's items: a stamp names one content, so a kept list is
+        # never stale; it only saves listing the window again for the next page.
+        self._windows: dict[tuple[str, str, str], list[tuple[int, str]]] = {}
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -365,15 +369,49 @@ class NewsService(ServiceRuntime):
             raise Invalid(f"at most {MAX_LIMIT[req.feed]:,} entries", "limit")
         return limit
 
+    async def _window(self, req: api.GetFeed, query: api.FeedQuery, limit: int
+                      ) -> tuple[api.FeedStamp, Callable[[], Awaitable[list[tuple[int, str]]]]]:
+        """The feed's stamp, and how to list its items (pk, time zone) — cached by the stamp, so
+        the pages of one feed read the window once."""
+        now = self.clock.now()
+        today = datetime.combine(domain.local_today(now), datetime.min.time(), UTC)
+        window: views.CalendarWindow | None = None
+        if req.feed == "events" and query.item_id is not None:
+            # One event's own calendar: all of it, past occurrences included.
+            window = views.CalendarWindow(since=datetime(1970, 1, 2, tzinfo=UTC),
+                                          until=datetime(9000, 1, 1, tzinfo=UTC))
+        elif req.feed == "events":
+            # Whole days: the window moves once a day, and with it the stamp.
+            window = views.CalendarWindow(since=today - EVENTS_BEHIND, until=today + EVENTS_AHEAD)
+        elif req.feed == "funding":
+            window = views.CalendarWindow(since=today - EVENTS_BEHIND, until=today + timedelta(days=3 * 366))
+        parts = [limit, self.settings.link("/")] + ([window.since.date()] if window else [])
+        stamp = await views.feed_stamp(self.db, req.feed, query, parts)
+        key = (req.feed, query.model_dump_json(), stamp.tag)
+
+        async def listing() -> list[tuple[int, str]]:
+            if key not in self._windows:
+                if window is None:
+                    found = [(pk, api.DEFAULT_TIME_ZONE) for pk in await views.news_feed_pks(self.db, query, limit)]
+                else:
+                    found = await views.calendar_keys(self.db, req.feed, query, window, limit)
+                self._windows[key] = found
+                while len(self._windows) > WINDOWS_KEPT:
+                    self._windows.pop(next(iter(self._windows)))
+            return self._windows[key]
+
+        return stamp, listing
+
     async def feed(self, req: api.GetFeed, ctx: RequestContext) -> api.FeedPage:
         """Public data only, answered as to anyone: a feed must never carry what only
         signed-in people may see, whatever token came along."""
         if req.feed != "news":
             raise Invalid("the Atom feed is the news feed; calendars come from `calendar`", "feed")
         query = await self._feed_query(req.query)
-        stamp, pks = await views.news_feed_ids(self.db, query, self._limit(req))
+        stamp, listing = await self._window(req, query, self._limit(req))
         if req.stamp_only:
             return api.FeedPage(stamp=stamp, entries=[], next_after=None)
+        pks = [pk for pk, _ in await listing()]
         position = _decode(req.after, "f", 1)
         offset = position[0] if position else 0
         entries = await views.feed_entries(self.db, pks[offset:offset + 100], query.lang)
@@ -390,21 +428,16 @@ class NewsService(ServiceRuntime):
         if req.feed not in ("events", "funding"):
             raise Invalid("calendars are `events` or `funding`", "feed")
         query = await self._feed_query(req.query)
-        now = self.clock.now()
-        if query.item_id is not None:
-            # One event's own calendar: all of it, past occurrences included.
-            window = views.CalendarWindow(since=datetime(1970, 1, 2, tzinfo=UTC),
-                                          until=datetime(9000, 1, 1, tzinfo=UTC))
-        elif req.feed == "events":
-            window = views.CalendarWindow(since=now - EVENTS_BEHIND, until=now + EVENTS_AHEAD)
-        else:
-            today = datetime.combine(domain.local_today(now), datetime.min.time(), UTC)
-            window = views.CalendarWindow(since=today - EVENTS_BEHIND, until=today + timedelta(days=3 * 366))
-        stamp, keys = await views.calendar_keys(self.db, req.feed, query, window, self._limit(req))
-        if query.item_id is not None and not keys:
+        stamp, listing = await self._window(req, query, self._limit(req))
+        if query.item_id is not None and (await views.load_item(self.db, query.item_id)) is None:
             raise NotFound("there is no such event", "itemId")
         if req.stamp_only:
+            if query.item_id is not None and not await listing():
+                raise NotFound("there is no such event", "itemId")
             return api.CalendarPage(stamp=stamp, head="", components=[], next_after=None)
+        keys = await listing()
+        if query.item_id is not None and not keys:
+            raise NotFound("there is no such event", "itemId")
         position = _decode(req.after, "c", 1)
         offset = position[0] if position else 0
         found = await views.calendar_components(self.db, [k[0] for k in keys[offset:offset + 1000]], query.lang)
