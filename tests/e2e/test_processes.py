@@ -52,7 +52,7 @@ def deployment(tmp_path, smtp):
         processes[name] = LotseProcess(args, env, tmp_path / "logs" / f"{name}.log").start()
         return processes[name]
 
-    for name in ("identity", "directory", "notifications", "gateway"):
+    for name in ("identity", "directory", "news", "notifications", "gateway"):
         start(name)
     ready_url = f"http://127.0.0.1:{http_port}/readyz"
     wait_until_ready(ready_url, process=processes["gateway"])

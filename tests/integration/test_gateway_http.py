@@ -120,9 +120,10 @@ async def test_readiness_names_what_is_down_and_recovers(base_url, nc):
 
         down = await http.get(f"{base_url}/readyz")
         assert down.status_code == 503
-        assert down.json()["down"] == ["identity", "directory", "notifications"] and down.json()["nats"] is True
+        assert down.json()["down"] == ["identity", "directory", "news", "notifications"] and down.json()["nats"] is True
 
-        identity, directory, notifications = await fake_services(nc, ["identity", "directory", "notifications"])
+        identity, directory, news, notifications = await fake_services(
+            nc, ["identity", "directory", "news", "notifications"])
         ready = await http.get(f"{base_url}/readyz")
         assert ready.status_code == 200 and ready.json()["down"] == []
 
@@ -131,6 +132,7 @@ async def test_readiness_names_what_is_down_and_recovers(base_url, nc):
         assert half.status_code == 503 and half.json()["down"] == ["notifications"]
         await identity.stop()
         await directory.stop()
+        await news.stop()
 
 
 # ---- limits over real HTTP --------------------------------------------------------------
