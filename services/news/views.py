@@ -53,9 +53,11 @@ CREATE TABLE IF NOT EXISTS items (
     deadline    TEXT,                  -- funding programmes: ISO date, or NULL when rolling
     languages   TEXT NOT NULL,         -- "|de|en|": every language version, for the languages filter
     time_zone   TEXT,                  -- events: their zone, for the calendar's VTIMEZONEs
+    version     INTEGER NOT NULL,
+    -- The long columns last: SQLite reads a row's columns in order, and a column after a
+    -- long one costs a walk through its overflow pages (feed stamps read only the short ones).
     haystack    TEXT NOT NULL,         -- folded text, for query words too short for trigrams
-    state       TEXT NOT NULL,         -- domain.ItemState as JSON
-    version     INTEGER NOT NULL
+    state       TEXT NOT NULL          -- domain.ItemState as JSON
 );
 CREATE INDEX IF NOT EXISTS items_feed ON items (status, sort_at DESC, pk DESC);
 CREATE INDEX IF NOT EXISTS items_kind_feed ON items (kind, status, sort_at DESC, pk DESC);
@@ -229,7 +231,7 @@ async def write_item(db: aiosqlite.Connection, state: ItemState, link: Callable[
     haystack = " ".join(folding.fold_variants(f"{title} {summary}") for _, _, title, summary, _ in versions)
     rows = await db.execute_fetchall(
         "INSERT INTO items (id, actor_id, kind, status, visibility, sort_at, updated_at, publish_at, deadline, "
-        "languages, time_zone, haystack, state, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "languages, time_zone, version, haystack, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET status = excluded.status, visibility = excluded.visibility, "
         "sort_at = excluded.sort_at, updated_at = excluded.updated_at, publish_at = excluded.publish_at, "
         "deadline = excluded.deadline, languages = excluded.languages, time_zone = excluded.time_zone, "
@@ -238,7 +240,7 @@ async def write_item(db: aiosqlite.Connection, state: ItemState, link: Callable[
          ts(state.updated_at), ts(state.publish_at) if state.publish_at else None,
          content.funding.deadline.isoformat() if content.funding and content.funding.deadline else None,
          "|" + "|".join(v[0] for v in versions) + "|", content.event.time_zone if content.event else None,
-         haystack, state.model_dump_json(), state.version),
+         state.version, haystack, state.model_dump_json()),
     )
     pk = list(rows)[0][0]
     if state.status == "withdrawn":
