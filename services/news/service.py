@@ -198,18 +198,17 @@ class NewsService(ServiceRuntime):
         authors = await views.accounts_by_ids(self.db, {s.author_id for s in states}) if viewer else {}
         words = await views.texts(self.db, [s.id for s in states])
         now = self.clock.now()
+        upcoming = await views.next_occurrences(self.db, [s.id for s in states if s.content.event], now)
         today = domain.local_today(now)
-        replies = []
-        for state in states:
-            replies.append(await self._reply(state, actors.get(state.actor_id), viewer, lang, refs=refs,
-                                             authors=authors, words=words.get(state.id, {}), now=now,
-                                             today=today, with_body=with_body))
-        return replies
+        return [self._reply(state, actors.get(state.actor_id), viewer, lang, refs=refs, authors=authors,
+                            words=words.get(state.id, {}), upcoming=upcoming.get(state.id, (None, 0)), today=today,
+                            with_body=with_body)
+                for state in states]
 
-    async def _reply(self, state: ItemState, actor: ActorFacts | None, viewer: Principal | None,
-                     lang: Sequence[str], *, refs: dict[str, vocab.RegionRef], authors: dict[str, views.Account],
-                     words: dict[str, views.Text], now: datetime, today: date,
-                     with_body: bool) -> api.NewsItem:
+    def _reply(self, state: ItemState, actor: ActorFacts | None, viewer: Principal | None,
+               lang: Sequence[str], *, refs: dict[str, vocab.RegionRef], authors: dict[str, views.Account],
+               words: dict[str, views.Text], upcoming: tuple[api.Occurrence | None, int], today: date,
+               with_body: bool) -> api.NewsItem:
         content = state.content
         versions = views.texts_of(content)
         available = [v[0] for v in versions]
@@ -218,9 +217,8 @@ class NewsService(ServiceRuntime):
         rendered = words.get(language)
         event_info = None
         if content.event is not None:
-            upcoming, count = await views.next_occurrence(self.db, state.id, now)
-            event_info = api.EventInfo(**content.event.model_dump(), next_occurrence=upcoming,
-                                       occurrence_count=count)
+            event_info = api.EventInfo(**content.event.model_dump(), next_occurrence=upcoming[0],
+                                       occurrence_count=upcoming[1])
         funding_info = None
         if content.funding is not None:
             funding_info = api.FundingInfo(**content.funding.model_dump(),

@@ -504,26 +504,28 @@ async def upcoming(db: aiosqlite.Connection, q: ItemQuery, *, since: datetime, u
     return found
 
 
-async def next_occurrence(db: aiosqlite.Connection, item_id: str, now: datetime
-                          ) -> tuple[api.Occurrence | None, int]:
-    """The item's next occurrence that has not ended, and how many it has in all."""
-    async with db.execute(
-        "SELECT o.starts_at, o.ends_at, o.local_start, o.local_end, o.cancelled, o.moved, o.recurrence_id, "
-        "(SELECT count(*) FROM occurrences c WHERE c.item_pk = o.item_pk) FROM occurrences o "
-        "JOIN items i ON i.pk = o.item_pk WHERE i.id = ? AND o.ends_at > ? ORDER BY o.starts_at LIMIT 1",
-        (item_id, ts(now)),
-    ) as cur:
-        r = await cur.fetchone()
-    if r is None:
-        async with db.execute("SELECT count(*) FROM occurrences o JOIN items i ON i.pk = o.item_pk "
-                              "WHERE i.id = ?", (item_id,)) as cur:
-            return None, (await cur.fetchone())[0]
-    state_row = await load_item(db, item_id)
-    all_day = bool(state_row and state_row.content.event and state_row.content.event.all_day)
-    return api.Occurrence(
-        starts_at=from_ts(r[0]), ends_at=from_ts(r[1]), local_start=datetime.fromisoformat(r[2]),
-        local_end=datetime.fromisoformat(r[3]), all_day=all_day, cancelled=bool(r[4]), moved=bool(r[5]),
-        recurrence_id=datetime.fromisoformat(r[6]) if r[6] else None), r[7]
+async def next_occurrences(db: aiosqlite.Connection, item_ids: Sequence[str], now: datetime
+                           ) -> dict[str, tuple[api.Occurrence | None, int]]:
+    """Per event: its next occurrence that has not ended, and how many it has in all."""
+    if not item_ids:
+        return {}
+    marks = ",".join("?" * len(item_ids))
+    counts = {r[0]: (r[1], bool(r[2])) for r in await db.execute_fetchall(
+        "SELECT i.id, count(*), json_extract(i.state, '$.content.event.all_day') FROM occurrences o "
+        f"JOIN items i ON i.pk = o.item_pk WHERE i.id IN ({marks}) GROUP BY i.id", tuple(item_ids))}
+    rows = await db.execute_fetchall(
+        "SELECT i.id, o.starts_at, o.ends_at, o.local_start, o.local_end, o.cancelled, o.moved, o.recurrence_id "
+        f"FROM items i JOIN occurrences o ON o.item_pk = i.pk WHERE i.id IN ({marks}) AND o.n = "
+        "(SELECT x.n FROM occurrences x WHERE x.item_pk = i.pk AND x.ends_at > ? ORDER BY x.starts_at LIMIT 1)",
+        (*item_ids, ts(now)))
+    found: dict[str, tuple[api.Occurrence | None, int]] = {i: (None, counts.get(i, (0, False))[0]) for i in item_ids}
+    for r in rows:
+        count, all_day = counts.get(r[0], (0, False))
+        found[r[0]] = (api.Occurrence(
+            starts_at=from_ts(r[1]), ends_at=from_ts(r[2]), local_start=datetime.fromisoformat(r[3]),
+            local_end=datetime.fromisoformat(r[4]), all_day=all_day, cancelled=bool(r[5]), moved=bool(r[6]),
+            recurrence_id=datetime.fromisoformat(r[7]) if r[7] else None), count)
+    return found
 
 
 async def history(db: aiosqlite.Connection, item_id: str, limit: int = 200) -> list[aiosqlite.Row]:
