@@ -28,7 +28,8 @@ HIDDEN_TOKEN = '<input type="hidden" name="token" value="{}">'
 @pytest.fixture(scope="module")
 async def base_url(nats_url, smtp, tmp_path_factory):
     settings = platform_settings(nats_url, tmp_path_factory.mktemp("platform"), smtp.port)
-    async with running_platform(settings, Clock(), services=["identity", "directory", "news", "notifications"], gateway=True):
+    services = ["identity", "directory", "news", "notifications"]
+    async with running_platform(settings, Clock(), services=services, gateway=True):
         yield f"http://127.0.0.1:{settings.http_port}"
 
 
