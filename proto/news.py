@@ -24,9 +24,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from proto.common import Contract, Endpoint, Reply, Request
+from proto.common import Endpoint, Reply, Request
 from proto.directory import ActorKind, Ags, Cursor, Id, PostalAddress, RegionRef, Url
 from proto.envelope import Event
+from proto.privacy import PersonalDataContract
 
 SERVICE = "news"
 
@@ -525,8 +526,10 @@ class WithdrawNewsItem(Request):
     reason: Reason | None = None
 
 
-class News(Contract):
-    """news' endpoints: `client.news.<verb>(request, caller)`; `News.<verb>` describes one."""
+class News(PersonalDataContract):
+    """news' endpoints: `client.news.<verb>(request, caller)`; `News.<verb>` describes one.
+    News holds personal data (its copy of authors' accounts): it answers the export and the
+    erasure check (proto/privacy.py)."""
 
     service = SERVICE
 

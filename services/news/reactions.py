@@ -19,6 +19,7 @@ from nats.js import JetStreamContext
 
 from proto import directory, identity, subjects
 from proto.envelope import Envelope
+from services.kernel import privacy
 from services.kernel.logging import get_logger
 from services.kernel.projector import Projector
 from services.kernel.streams import wait_for_event_stream
@@ -60,21 +61,28 @@ class DirectoryFacts:
             case directory.RegionsImported():
                 if await views.put_regions(db, event.regions):
                     await views.rebuild_reach(db)
+            case directory.ActorRedacted():
+                # An erased person taken out of the actor: its members are the record's now.
+                record = event.actor
+                await views.put_actor(db, record.id, record.profile.name, record.profile.slug, record.status)
+                await views.replace_members(db, record.id, {a: m.role for a, m in record.members.items()})
 
 
 DIRECTORY_KEPT = frozenset(t.TYPE for t in (
     directory.ActorCreated, directory.ActorImported, directory.ActorUpdated, directory.ActorApproved,
     directory.ActorRejected, directory.InvitationAccepted, directory.MemberRoleChanged, directory.MemberRemoved,
-    directory.MemberLeft, directory.RegionsImported,
+    directory.MemberLeft, directory.RegionsImported, directory.ActorRedacted,
 ))
 
 
 class AccountsView:
-    """Identity's facts news keeps: an account's address, locale and display name."""
+    """Identity's facts news keeps: an account's address, locale and display name, and the
+    tombstone of an erased account (noted for the eraser, services/news/privacy.py)."""
 
     SCHEMA = views.SCHEMA
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
+        await privacy.note_tombstone(db, envelope, seq, subject)
         if envelope.type not in ACCOUNTS_KEPT:
             return
         account_id = subjects.aggregate_id(subject)

@@ -27,6 +27,7 @@ import aiosqlite
 from proto import directory as vocab
 from proto import news as api
 from proto.envelope import Event, new_id
+from proto.privacy import FORMER_MEMBER
 from proto.errors import Forbidden, Invalid, LotseError, NotFound, Unavailable
 from services.kernel.auth import Principal
 from services.kernel.clock import Clock
@@ -34,10 +35,12 @@ from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
 from services.kernel.folding import terms
 from services.kernel.logging import get_logger
+from services.kernel import privacy
 from services.kernel.outbox import enqueue
 from services.kernel.runtime import ServiceRuntime
 from services.kernel.settings import Settings
 from services.news import domain, ical, mails, views
+from services.news.privacy import NewsPersonalData
 from services.news.domain import ActorFacts, ItemState
 from services.news.reactions import AccountsView, DirectoryFacts, Follower
 from services.news.views import NewsView
@@ -152,6 +155,9 @@ class NewsService(ServiceRuntime):
                 log.info("news.published_on_schedule", item_id=item_id)
         return published
 
+    def personal_data(self) -> NewsPersonalData:
+        return NewsPersonalData(self)
+
     # ---- helpers ---------------------------------------------------------------------------
 
     @property
@@ -195,7 +201,7 @@ class NewsService(ServiceRuntime):
                        with_body: bool) -> list[api.NewsItem]:
         actors = await views.actors(self.db, {s.actor_id for s in states})
         refs = await views.region_refs(self.db, {a for s in states for a in s.content.regions})
-        authors = await views.accounts_by_ids(self.db, {s.author_id for s in states}) if viewer else {}
+        authors = await self._names({s.author_id for s in states}) if viewer else {}
         words = await views.texts(self.db, [s.id for s in states])
         now = self.clock.now()
         upcoming = await views.next_occurrences(self.db, [s.id for s in states if s.content.event], now)
@@ -205,8 +211,13 @@ class NewsService(ServiceRuntime):
                             with_body=with_body)
                 for state in states]
 
+    async def _names(self, account_ids: set[str]) -> dict[str, str]:
+        """Account id → display name; an erased account's is FORMER_MEMBER."""
+        found = {a.id: a.display_name for a in (await views.accounts_by_ids(self.db, account_ids)).values()}
+        return found | dict.fromkeys(await privacy.erased(self.db, account_ids - set(found)), FORMER_MEMBER)
+
     def _reply(self, state: ItemState, actor: ActorFacts | None, viewer: Principal | None,
-               lang: Sequence[str], *, refs: dict[str, vocab.RegionRef], authors: dict[str, views.Account],
+               lang: Sequence[str], *, refs: dict[str, vocab.RegionRef], authors: dict[str, str],
                words: dict[str, views.Text], upcoming: tuple[api.Occurrence | None, int], today: date,
                with_body: bool) -> api.NewsItem:
         content = state.content
@@ -228,8 +239,7 @@ class NewsService(ServiceRuntime):
         return api.NewsItem(
             id=state.id, kind=state.kind, status=state.status,
             actor=api.ActorRef(id=state.actor_id, name=actor.name if actor else "", slug=actor.slug if actor else ""),
-            author=api.Person(id=state.author_id, display_name=author.display_name if author else None)
-            if viewer is not None else None,
+            author=api.Person(id=state.author_id, display_name=author) if viewer is not None else None,
             language=language, original_language=content.language, available_languages=available,
             title=title, summary=summary,
             body=body if with_body else None,
@@ -347,10 +357,10 @@ class NewsService(ServiceRuntime):
         if not (principal.is_admin or domain.may_edit(actor, principal)):
             raise Forbidden("only the actor's owners and editors, and administrators, may read an item's history")
         rows = await views.history(self.db, req.item_id)
-        names = await views.accounts_by_ids(self.db, [r["by"] for r in rows if r["by"]])
+        names = await self._names({r["by"] for r in rows if r["by"]})
         return api.ItemHistory(entries=[api.HistoryEntry(
             version=r["seq"], type=r["type"], occurred_at=r["occurred_at"], by=r["by"],
-            by_display_name=names[r["by"]].display_name if r["by"] in names else None,
+            by_display_name=names.get(r["by"]) if r["by"] else None,
             changes=json.loads(r["changes"])) for r in rows])
 
     # ---- feeds -----------------------------------------------------------------------------

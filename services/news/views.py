@@ -35,7 +35,7 @@ import aiosqlite
 from proto import directory as vocab
 from proto import news as api
 from proto.envelope import Envelope
-from services.kernel import folding
+from services.kernel import folding, privacy
 from services.news import domain, ical, markdown
 from services.news.domain import ActorFacts, ItemState
 
@@ -138,7 +138,7 @@ CREATE TABLE IF NOT EXISTS accounts (
     locale       TEXT NOT NULL,
     last_event   TEXT NOT NULL         -- id of the last event applied: applying is idempotent
 );
-"""
+""" + privacy.ERASURE_SCHEMA
 
 KIND_LABELS = {
     "article": "Artikel Article", "press-release": "Pressemitteilung Press release",
@@ -817,3 +817,37 @@ async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[
     async with db.execute(f"SELECT id, email, display_name, locale FROM accounts WHERE id IN ({marks})",
                           ids) as cur:
         return {r[0]: Account(*r) for r in await cur.fetchall()}
+
+
+async def forget_account(db: aiosqlite.Connection, account_id: str) -> None:
+    """An erased account: its copy and its memberships go; its id stays on what it wrote, an
+    opaque id that names nobody once this row is gone."""
+    await db.execute("DELETE FROM accounts WHERE id = ?", (account_id,))
+    await db.execute("DELETE FROM actor_members WHERE account_id = ?", (account_id,))
+
+
+async def replace_members(db: aiosqlite.Connection, actor_id: str, members: dict[str, str]) -> None:
+    """An actor's members as a redaction (directory.actor_redacted) left them."""
+    await db.execute("DELETE FROM actor_members WHERE actor_id = ?", (actor_id,))
+    await db.executemany("INSERT INTO actor_members VALUES (?, ?, ?)",
+                         [(actor_id, account, role) for account, role in members.items()])
+
+
+async def memberships_of(db: aiosqlite.Connection, account_id: str) -> list[tuple[str, str, str]]:
+    """(actor id, actor name, role) of the account's memberships, as news knows them."""
+    rows = await db.execute_fetchall(
+        "SELECT m.actor_id, coalesce(a.name, ''), m.role FROM actor_members m LEFT JOIN actors a ON a.id = m.actor_id "
+        "WHERE m.account_id = ? ORDER BY a.name", (account_id,))
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
+async def items_by_author(db: aiosqlite.Connection, account_id: str) -> list[ItemState]:
+    rows = await db.execute_fetchall(
+        "SELECT state FROM items WHERE json_extract(state, '$.author_id') = ? ORDER BY pk", (account_id,))
+    return [_state(r) for r in rows]
+
+
+async def history_by(db: aiosqlite.Connection, account_id: str) -> list[aiosqlite.Row]:
+    """Every change the account made to an item: (item id, seq, type, when, changes)."""
+    return list(await db.execute_fetchall(
+        "SELECT item_id, seq, type, occurred_at, changes FROM history WHERE by = ? ORDER BY seq", (account_id,)))

@@ -39,6 +39,9 @@ from tests.support.smtp import text_of, token_in
 EXPORT = f"mutation {{ exportMyData {{ ok {USER_ERRORS} }} }}"
 DELETE = f"mutation($password: String!) {{ deleteAccount(password: $password) {{ ok {USER_ERRORS} }} }}"
 MY_ACTORS = "query { myActors { id name viewerRole } }"
+CREATE_NEWS = f"""mutation($input: CreateNewsItemInput!) {{
+  createNewsItem(input: $input) {{ item {{ id }} {USER_ERRORS} }} }}"""
+NEWS_ITEM = """query($id: ID!) { newsItem(id: $id) { id author { id displayName } history { byId byDisplayName } } }"""
 ACTOR = """query($id: ID!) { actor(id: $id) { id version members { accountId role } invitations { email }
   contactPersons { id name email } } }"""
 DEADLINE = 60.0  # seconds the erasure may take on a loaded machine; it takes a second or two
@@ -230,6 +233,12 @@ async def test_a_person_with_data_in_every_service(api, smtp, running, story, se
                      "addContactPerson")
     await ok(await person(UPDATE, input={"actorId": beratung["id"], "expectedVersion": added["actor"]["version"],
                                          "description": "Beratung im Quartier"}), "updateActor")
+    # News knows him as the actor's editor from the directory's events, and as an author.
+    await running.platform.services["news"].directory.projector.catch_up()
+    written = await ok(await person(CREATE_NEWS, input={"actorId": beratung["id"], "kind": "ARTICLE",
+                                                        "title": "Sprechstunde im Quartier",
+                                                        "regions": ["10041100"]}), "createNewsItem")
+    story["news_item"] = written["item"]
 
     treff = await create(anna, "Nachbarschaftstreff Ahorn")
     listed = await ok(await anna(ADD_PERSON, input={"actorId": treff["id"], "name": person.display_name,
@@ -271,7 +280,13 @@ async def test_the_export_holds_what_each_service_declares_and_nothing_about_any
     assert response.headers["cache-control"] == "no-store"
     document = privacy.PersonalDataExport.model_validate_json(response.content)
     assert document.account_id == person.account_id
-    assert set(document.services) == {"identity", "directory"}
+    assert set(document.services) == {"identity", "directory", "news"}
+    news: dict = document.services["news"]
+    assert news["account"]["email"] == person.email
+    assert [i["title"] for i in news["items_written"]] == ["Sprechstunde im Quartier"]
+    assert {(w["actor_name"], w["role"]) for w in news["writes_for"]} == {
+        ("Beratungsstelle Weißdorn", "editor"), ("Lotsenverein Öztürk-Haus", "owner")}
+    assert [h["type"] for h in news["history"]] == ["item_created"]
 
     mine: dict = document.services["identity"]
     assert (mine["account"]["username"], mine["account"]["email"], mine["account"]["display_name"]) == (
@@ -410,6 +425,11 @@ async def test_actors_keep_a_former_member_and_the_redaction_is_appended_once(ru
         replica = await views.load_actor(second_directory.db, actor["id"])
         assert replica is not None and replica.version == seen["version"]  # both replicas agree
         assert person.account_id not in replica.members
+
+    # His news item stays the actor's; its author is a former member now, for its owner too.
+    item = (await anna(NEWS_ITEM, id=story["news_item"]["id"]))["newsItem"]
+    assert item["author"] == {"id": person.account_id, "displayName": privacy.FORMER_MEMBER}
+    assert {h["byDisplayName"] for h in item["history"]} == {privacy.FORMER_MEMBER}
 
     lines = (await anna(HISTORY, id=story["beratung"]["id"]))["actor"]["history"]["entries"]
     his = [line for line in lines if line["by"] and line["by"]["id"] == person.account_id]
