@@ -463,19 +463,30 @@ async def _region_rows(db: aiosqlite.Connection, where: str, params: Sequence[ob
         f"FROM regions r WHERE {where} ORDER BY r.folded, r.ags LIMIT 2000", params
     ) as cur:
         rows = await cur.fetchall()
-    return [api.Region(ags=r[0], name=r[1], level=r[2], parent_ags=r[3], children=r[4]) for r in rows]
+    paths = await _paths(db, [r[0] for r in rows])
+    return [api.Region(ags=r[0], name=r[1], level=r[2], parent_ags=r[3], children=r[4], path=paths.get(r[0], []))
+            for r in rows]
+
+
+async def _paths(db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, list[api.RegionRef]]:
+    """Each region's ancestors, the state first: one query for a whole list."""
+    if not keys:
+        return {}
+    marks = ",".join("?" * len(keys))
+    async with db.execute(
+        "SELECT p.descendant, r.ags, r.name, r.level FROM region_paths p JOIN regions r ON r.ags = p.ancestor "
+        f"WHERE p.descendant IN ({marks}) AND p.distance > 0 ORDER BY p.descendant, p.distance DESC", list(keys)
+    ) as cur:
+        rows = await cur.fetchall()
+    paths: dict[str, list[api.RegionRef]] = {}
+    for descendant, ags, name, level in rows:
+        paths.setdefault(descendant, []).append(api.RegionRef(ags=ags, name=name, level=level))
+    return paths
 
 
 async def region(db: aiosqlite.Connection, ags: str) -> api.Region | None:
     found = await _region_rows(db, "r.ags = ?", (ags,))
-    if not found:
-        return None
-    async with db.execute(
-        "SELECT r.ags, r.name, r.level FROM region_paths p JOIN regions r ON r.ags = p.ancestor "
-        "WHERE p.descendant = ? AND p.distance > 0 ORDER BY p.distance DESC", (ags,)
-    ) as cur:
-        path = [api.RegionRef(ags=r[0], name=r[1], level=r[2]) for r in await cur.fetchall()]
-    return found[0].model_copy(update={"path": path})
+    return found[0] if found else None
 
 
 async def list_regions(db: aiosqlite.Connection, *, parent: str | None, level: str | None,

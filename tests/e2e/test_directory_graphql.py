@@ -78,7 +78,8 @@ RESPONSIBLE = """query($topic: String!, $region: String!, $languages: [String!])
 COVERAGE = """query($region: String!) {
   regionCoverage(region: $region) { region { ags name level path { ags } } topics { topic actors offerings }
     uncovered } }"""
-REGIONS = """query($parent: String) { regions(parent: $parent) { ags name level parentAgs childCount } }"""
+REGIONS = """query($parent: String, $query: String) {
+  regions(parent: $parent, query: $query) { ags name level parentAgs childCount path { ags name level } } }"""
 REGION = """query($ags: String!) { region(ags: $ags) { ags name level path { ags name level } childCount } }"""
 VOCABULARIES = """query { topics { slug de en } actorKinds { slug de en } }"""
 
@@ -217,6 +218,12 @@ async def test_queries_answer_with_codes_and_nulls(api, smtp):
     assert [r["ags"] for r in saarbruecken["path"]] == ["10", "10041"] and saarbruecken["level"] == "MUNICIPALITY"
     districts = (await api(REGIONS, parent="10"))["regions"]
     assert len(districts) == 6 and {d["level"] for d in districts} == {"DISTRICT"}
+    found = (await api(REGIONS, query="Saarbrücken"))["regions"]
+    assert SAARBRUECKEN in [r["ags"] for r in found]
+    for listed in found:  # every listed region carries its path, as region(ags:) gives it
+        alone = (await api(REGION, ags=listed["ags"]))["region"]
+        assert listed["path"] == alone["path"] and listed["childCount"] == alone["childCount"]
+    assert next(r for r in found if r["ags"] == SAARBRUECKEN)["path"] == saarbruecken["path"]
     states = (await api(REGIONS))["regions"]
     assert [(s["ags"], s["childCount"]) for s in states] == [("10", 6)]
     vocabularies = await api(VOCABULARIES)

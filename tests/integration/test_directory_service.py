@@ -133,6 +133,17 @@ async def test_regions_ship_with_the_service(directory):
     assert [r.ags for r in town.path] == ["10", "10041"]
     found = await directory.client.directory.list_regions(api.ListRegions(query="Voelklingen"))
     assert [r.ags for r in found.regions] == [VOELKLINGEN]
+    assert [r.ags for r in found.regions[0].path] == ["10", "10041"]
+
+
+async def test_a_listed_region_has_the_same_path_as_the_region_itself(directory):
+    for request in (api.ListRegions(query="saar"), api.ListRegions(parent="10041"), api.ListRegions(parent="10")):
+        listed = (await directory.client.directory.list_regions(request)).regions
+        assert listed
+        for region in listed:
+            alone = await directory.client.directory.get_region(api.GetRegion(ags=region.ags))
+            assert region == alone
+            assert len(region.path) == {"state": 0, "district": 1, "municipality": 2}[region.level]
 
 
 async def test_a_new_actor_is_pending_until_an_admin_approves_and_the_owners_are_mailed(directory):
