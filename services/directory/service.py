@@ -8,6 +8,8 @@ event. Reads answer from the view, shaped for the caller by `replies`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import secrets
@@ -64,6 +66,7 @@ class DirectoryService(ServiceRuntime):
     def __init__(self, settings: Settings, clock: Clock):
         super().__init__(settings, clock, DirectoryView(), api.ENDPOINTS)
         self.accounts: Accounts | None = None
+        self._shipping: asyncio.Task[None] | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -75,13 +78,26 @@ class DirectoryService(ServiceRuntime):
         await self.accounts.start()
         # The shipped regions, once: at the first start of the first replica. Another
         # replica starting at the same moment loses the append race, catches up, finds
-        # them imported and appends nothing.
+        # them imported and appends nothing. A view still being rebuilt may not know yet
+        # that they were imported long ago: then look once it has caught up.
+        if self.projector.catching_up:
+            self._shipping = asyncio.create_task(self._ship_regions(), name="directory-ship-regions")
+        else:
+            await self._ship_regions()
+
+    async def _ship_regions(self) -> None:
+        assert self.projector is not None
+        await self.projector.caught_up.wait()
         await self.projector.catch_up()
         if await views.region_count(self.db) == 0:
             summary = await self._import_regions(regions.SHIPPED.read_text("utf-8"), by=None)
             log.info("directory.regions_shipped", created=summary.created)
 
     async def on_stop(self) -> None:
+        if self._shipping is not None:
+            self._shipping.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._shipping
         if self.accounts is not None:
             await self.accounts.stop()
 

@@ -25,9 +25,10 @@ from dataclasses import dataclass
 import aiosqlite
 
 from proto import directory as api
-from proto.envelope import Envelope
+from proto.envelope import Envelope, Event
 from services.directory import domain, search
 from services.directory.domain import ActorState
+from services.kernel.projector import Applied
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actors (
@@ -113,51 +114,89 @@ class DirectoryView:
     SCHEMA = SCHEMA
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
-        event = envelope.event()
-        if isinstance(event, api.RegionsImported):
-            await _apply_regions(db, event, seq)
-            return
-        actor_id: str = event.actor_id  # type: ignore[attr-defined]
-        before = await load_actor(db, actor_id)
-        changes, about = domain.describe(event, before)
-        after = domain.evolve(before, event, version=seq, at=envelope.occurred_at, by=envelope.by)
-        await _write_actor(db, after)
-        await db.execute(
-            "INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (seq, actor_id, envelope.type.removeprefix("directory."), envelope.occurred_at.isoformat(),
-             envelope.by, json.dumps(changes), about),
-        )
+        await self.apply_batch(db, [Applied(envelope, seq, subject)])
+
+    async def apply_batch(self, db: aiosqlite.Connection, events: Sequence[Applied]) -> None:
+        """Events in stream order, in the projector's transaction. Runs of actor events are
+        written together (a few statements per run, whatever its length); a regions import
+        between them is applied in its place, since later actors' search text names regions."""
+        run: list[tuple[Applied, Event]] = []
+        for applied in events:
+            event = applied.envelope.event()
+            if isinstance(event, api.RegionsImported):
+                await _apply_actors(db, run)
+                run = []
+                await _apply_regions(db, event, applied.seq)
+            else:
+                run.append((applied, event))
+        await _apply_actors(db, run)
 
 
 # ---- projection: actors ----------------------------------------------------------------
 
-async def _write_actor(db: aiosqlite.Connection, state: ActorState) -> None:
-    profile = state.profile
-    region_names = await _names(db, profile.regions)
-    name = profile.name
-    short = profile.short_name or ""
-    body = _search_body(state, region_names)
-    await db.execute(
+async def _apply_actors(db: aiosqlite.Connection, run: list[tuple[Applied, Event]]) -> None:
+    if not run:
+        return
+    states = await load_actors(db, list(dict.fromkeys(e.actor_id for _, e in run)))  # type: ignore[attr-defined]
+    history = []
+    for applied, event in run:
+        envelope, actor_id = applied.envelope, event.actor_id  # type: ignore[attr-defined]
+        before = states.get(actor_id)
+        changes, about = domain.describe(event, before)
+        states[actor_id] = domain.evolve(before, event, version=applied.seq, at=envelope.occurred_at,
+                                         by=envelope.by)
+        history.append((applied.seq, actor_id, envelope.type.removeprefix("directory."),
+                        envelope.occurred_at.isoformat(), envelope.by, json.dumps(changes), about))
+    touched = list(dict.fromkeys(e.actor_id for _, e in run))  # type: ignore[attr-defined]
+    await _write_actors(db, [states[i] for i in touched])
+    await db.executemany("INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?)", history)
+
+
+DERIVED = ("actor_regions", "actor_topics", "actor_languages", "actor_coverage", "members", "invitations")
+
+
+async def _write_actors(db: aiosqlite.Connection, states: list[ActorState]) -> None:
+    """Each actor's row, search text and derived rows, as its state now says."""
+    names = await _names(db, {k for s in states for k in s.profile.regions})
+    rows, texts = [], []
+    for state in states:
+        profile = state.profile
+        short = profile.short_name or ""
+        body = _search_body(state, names)
+        folded = [search.fold_variants(t) for t in (profile.name, short, body)]
+        rows.append((state.id, profile.slug, profile.kind, profile.name, search.fold(profile.name), state.status,
+                     " ".join(folded), state.model_dump_json(), state.version))
+        texts.append(folded)
+    await db.executemany(
         "INSERT INTO actors (id, slug, kind, name, sort_name, status, haystack, state, version) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, "
         "kind = excluded.kind, name = excluded.name, sort_name = excluded.sort_name, "
         "status = excluded.status, haystack = excluded.haystack, state = excluded.state, "
-        "version = excluded.version",
-        (state.id, profile.slug, profile.kind, name, search.fold(name), state.status,
-         " ".join(search.fold_variants(t) for t in (name, short, body)),
-         state.model_dump_json(), state.version),
-    )
-    async with db.execute("SELECT pk FROM actors WHERE id = ?", (state.id,)) as cur:
-        pk = (await cur.fetchone())[0]
-    await db.execute("DELETE FROM actor_search WHERE rowid = ?", (pk,))
-    await db.execute(
-        "INSERT INTO actor_search (rowid, name, short_name, body) VALUES (?, ?, ?, ?)",
-        (pk, search.fold_variants(name), search.fold_variants(short), search.fold_variants(body)),
-    )
-    for table in ("actor_regions", "actor_topics", "actor_languages", "actor_coverage", "members",
-                  "invitations"):
-        await db.execute(f"DELETE FROM {table} WHERE actor_id = ?", (state.id,))
+        "version = excluded.version", rows)
+    ids = [s.id for s in states]
+    async with db.execute(f"SELECT id, pk FROM actors WHERE id IN ({','.join('?' * len(ids))})", ids) as cur:
+        pks = {r[0]: r[1] for r in await cur.fetchall()}
+    await db.executemany("DELETE FROM actor_search WHERE rowid = ?", [(pks[i],) for i in ids])
+    await db.executemany("INSERT INTO actor_search (rowid, name, short_name, body) VALUES (?, ?, ?, ?)",
+                         [(pks[i], *folded) for i, folded in zip(ids, texts, strict=True)])
+    for table in DERIVED:
+        await db.executemany(f"DELETE FROM {table} WHERE actor_id = ?", [(i,) for i in ids])
+    derived: dict[str, list[tuple[str, ...]]] = {table: [] for table in DERIVED}
+    for state in states:
+        for table, values in _derived(state).items():
+            derived[table] += values
+    await db.executemany("INSERT INTO actor_regions VALUES (?, ?)", derived["actor_regions"])
+    await db.executemany("INSERT INTO actor_topics VALUES (?, ?)", derived["actor_topics"])
+    await db.executemany("INSERT INTO actor_languages VALUES (?, ?)", derived["actor_languages"])
+    await db.executemany("INSERT INTO actor_coverage VALUES (?, ?, ?, ?)", derived["actor_coverage"])
+    await db.executemany("INSERT INTO members VALUES (?, ?, ?)", derived["members"])
+    await db.executemany("INSERT INTO invitations VALUES (?, ?, ?)", derived["invitations"])
+
+
+def _derived(state: ActorState) -> dict[str, list[tuple[str, ...]]]:
+    """The rows of the query tables that one actor's state makes."""
+    profile = state.profile
     regions, topics, languages = set(profile.regions), set(profile.topics), set(profile.languages)
     coverage = {("", topic, ags) for topic in profile.topics for ags in profile.regions}
     for offering_id, offering in state.offerings.items():
@@ -166,15 +205,14 @@ async def _write_actor(db: aiosqlite.Connection, state: ActorState) -> None:
         topics.update(offering.topics)
         languages.update(offering.languages)
         coverage.update((offering_id, topic, ags) for topic in offering.topics for ags in served)
-    await db.executemany("INSERT INTO actor_regions VALUES (?, ?)", [(state.id, a) for a in regions])
-    await db.executemany("INSERT INTO actor_topics VALUES (?, ?)", [(state.id, t) for t in topics])
-    await db.executemany("INSERT INTO actor_languages VALUES (?, ?)", [(state.id, lang) for lang in languages])
-    await db.executemany("INSERT INTO actor_coverage VALUES (?, ?, ?, ?)",
-                         [(state.id, o, t, a) for o, t, a in coverage])
-    await db.executemany("INSERT INTO members VALUES (?, ?, ?)",
-                         [(state.id, account, m.role) for account, m in state.members.items()])
-    await db.executemany("INSERT INTO invitations VALUES (?, ?, ?)",
-                         [(i.token_hash, state.id, i.id) for i in state.invitations.values()])
+    return {
+        "actor_regions": [(state.id, a) for a in regions],
+        "actor_topics": [(state.id, t) for t in topics],
+        "actor_languages": [(state.id, lang) for lang in languages],
+        "actor_coverage": [(state.id, o, t, a) for o, t, a in coverage],
+        "members": [(state.id, account, m.role) for account, m in state.members.items()],
+        "invitations": [(i.token_hash, state.id, i.id) for i in state.invitations.values()],
+    }
 
 
 def _search_body(state: ActorState, region_names: dict[str, str]) -> str:

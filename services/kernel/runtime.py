@@ -4,10 +4,16 @@ stream and buckets → token verifier → view (projector) → event store → t
 start (reactions, mailer, key management) → endpoints. Endpoints come last so that no
 request is answered before the view has resumed; they go first at stop so that requests
 in flight finish before the view closes.
+
+A view far behind its stream (a deleted file being rebuilt) never stops the start: the
+service waits up to `startup_wait` seconds for it, then starts its endpoints anyway. Until
+the view has caught up they answer UNAVAILABLE, saying how far the rebuild is, and the
+service's ping (`$SRV.PING`, which the gateway's /readyz asks) says `view: catching-up`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +52,7 @@ class ServiceRuntime:
         self.projector: Projector | None = None
         self.store: EventStore | None = None
         self.commands: CommandRunner | None = None
+        self._tracker: asyncio.Task[None] | None = None
 
     @property
     def database_path(self) -> Path:
@@ -60,13 +67,48 @@ class ServiceRuntime:
         await self.verifier.start(nc)
         self.projector = Projector(self.js, self.name, self.database_path, self.view)
         await self.projector.start()
+        try:
+            await asyncio.wait_for(self.projector.caught_up.wait(), self.settings.startup_wait)
+        except TimeoutError:
+            applied, target = self.projector.progress()
+            log.warning("service.starting_behind", service=self.name, applied=applied, of=target)
         self.store = EventStore(self.js, self.name, self.clock)
         self.commands = CommandRunner(self.store, self.projector)
         await self.on_start()
-        await self.endpoints.start(nc, self.verifier)
-        log.info("service.started", service=self.name)
+        self._report_view()
+        await self.endpoints.start(nc, self.verifier, gate=self._unavailable)
+        if self.projector.catching_up:
+            self._tracker = asyncio.create_task(self._track_catch_up(), name=f"{self.name}-catch-up")
+        log.info("service.started", service=self.name, catching_up=self.projector.catching_up)
+
+    def _unavailable(self) -> str | None:
+        """Why the service cannot answer now, or None."""
+        if self.projector is None or not self.projector.catching_up:
+            return None
+        applied, target = self.projector.progress()
+        return (f"the {self.name} service is rebuilding its view ({applied:,} of {target:,} events); "
+                "try again in a moment")
+
+    def _report_view(self) -> None:
+        assert self.projector is not None
+        applied, target = self.projector.progress()
+        self.endpoints.status.update(
+            view="catching-up" if self.projector.catching_up else "ready", applied=str(applied), of=str(target))
+
+    async def _track_catch_up(self) -> None:
+        assert self.projector is not None
+        while self.projector.catching_up:
+            try:
+                await asyncio.wait_for(self.projector.caught_up.wait(), 1.0)
+            except TimeoutError:
+                pass
+            self._report_view()
+        log.info("service.caught_up", service=self.name, applied=self.projector.applied)
 
     async def stop(self) -> None:
+        if self._tracker is not None:
+            self._tracker.cancel()
+            self._tracker = None
         await self.endpoints.stop()
         await self.on_stop()
         if self.projector:
