@@ -14,6 +14,7 @@ import hashlib
 import json
 import secrets
 import inspect
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
@@ -54,6 +55,7 @@ class Changed:
     before: ActorState  # what the command decided on
 
 SLUG_SUFFIXES = 50  # "name", "name-2" … "name-50": then the creator picks one
+COUNTS_KEPT = 256  # questions whose counts and facets are kept until the view changes
 
 
 def token_hash(token: str) -> str:
@@ -67,6 +69,7 @@ class DirectoryService(ServiceRuntime):
         super().__init__(settings, clock, DirectoryView(), api.ENDPOINTS)
         self.accounts: Accounts | None = None
         self._shipping: asyncio.Task[None] | None = None
+        self._counted: OrderedDict[tuple[object, ...], tuple[int, int | None, api.Facets | None]] = OrderedDict()
 
     # ---- lifecycle -------------------------------------------------------------------
 
@@ -104,7 +107,7 @@ class DirectoryService(ServiceRuntime):
     # ---- helpers ---------------------------------------------------------------------
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> views.Database:
         assert self.projector is not None and self.projector.reader is not None
         return self.projector.reader
 
@@ -203,59 +206,63 @@ class DirectoryService(ServiceRuntime):
             ),
         )
         offset = search.position(req.after)
-        ids, total = await views.search_actors(self.db, query, offset=offset, limit=req.first)
-        facets = await views.facets(self.db, query)
-        states = await views.load_actors(self.db, ids)
-        nodes = await self._replies([states[i] for i in ids if i in states], viewer)
+        plan = await views.plan(self.db, query)
+        # One more than the page: whether a next page exists, without counting every match.
+        ids = await views.search_actors(self.db, plan, offset=offset, limit=req.first + 1)
+        page, more = ids[: req.first], len(ids) > req.first
+        total, facets = await self._counts(plan, req.with_total, req.with_facets)
+        states = await views.load_actors(self.db, page)
+        nodes = await self._replies([states[i] for i in page if i in states], viewer)
         edges = [api.ActorEdge(cursor=search.cursor(offset + n + 1), node=node) for n, node in enumerate(nodes)]
         return api.ActorConnection(
-            edges=edges,
-            page_info=api.PageInfo(
-                has_next_page=offset + len(ids) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=total,
-            facets=facets,
+            edges=edges, page_info=self._page_info(offset, edges, more), total_count=total, facets=facets)
+
+    async def _counts(self, plan: views.Plan, total: bool, facets: bool) -> tuple[int | None, api.Facets | None]:
+        """Counts over every match, kept per question until the view changes: a popular
+        question (the whole directory, one topic) costs one index walk per change, not per page."""
+        assert self.projector is not None
+        key = (plan, total, facets)
+        cached = self._counted.get(key)
+        if cached is not None and cached[0] == self.projector.applied:
+            self._counted.move_to_end(key)
+            return cached[1], cached[2]
+        applied = self.projector.applied  # before reading: a change meanwhile makes the entry stale, not wrong
+        counted = (await views.count(self.db, plan) if total else None,
+                   await views.facets(self.db, plan) if facets else None)
+        self._counted[key] = (applied, *counted)
+        while len(self._counted) > COUNTS_KEPT:
+            self._counted.popitem(last=False)
+        return counted
+
+    @staticmethod
+    def _page_info(offset: int, edges: list, more: bool) -> api.PageInfo:
+        return api.PageInfo(
+            has_next_page=more,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         )
 
     async def responsible_actors(self, req: api.ResponsibleActors,
-                                 ctx: RequestContext) -> api.ResponsibleActorList:
+                                 ctx: RequestContext) -> api.ResponsibleActorConnection:
         viewer = ctx.optional_principal()
         region = await self._region(req.region, "region")
-        languages = set(domain.check_languages(req.languages, "languages"))
-        rows = await views.serving(self.db, req.topic, req.region)
-        states = await views.load_actors(self.db, list({r.actor_id for r in rows}))
-        best: dict[str, views.Serving] = {}
-        offerings: dict[str, list[str]] = {}
-        for row in rows:
-            state = states[row.actor_id]
-            if languages and not languages & set(self._languages(state, row.offering_id)):
-                continue
-            if row.actor_id not in best or row.distance < best[row.actor_id].distance:
-                best[row.actor_id] = row
-            if row.offering_id and row.offering_id not in offerings.setdefault(row.actor_id, []):
-                offerings[row.actor_id].append(row.offering_id)
-        # Most specific first: the actor serving the municipality itself before the
-        # district's, before the state's; then by name.
-        order = sorted(best, key=lambda a: (best[a].distance, search.fold(states[a].profile.name), a))
-        nodes = await self._replies([states[a] for a in order], viewer)
-        refs = await views.region_refs(self.db, {best[a].ags for a in order})
-        return api.ResponsibleActorList(
-            region=region,
-            actors=[
-                api.ResponsibleActor(actor=node, served_via=refs[best[a].ags], offering_ids=offerings.get(a, []))
-                for a, node in zip(order, nodes, strict=True)
-            ],
-        )
-
-    @staticmethod
-    def _languages(state: ActorState, offering_id: str) -> list[str]:
-        """The languages of whoever serves: an offering's own, else the actor's."""
-        if offering_id and state.offerings[offering_id].languages:
-            return state.offerings[offering_id].languages
-        return state.profile.languages
+        languages = domain.check_languages(req.languages, "languages")
+        offset = search.position(req.after)
+        found = await views.responsible(self.db, req.topic, req.region, languages, offset=offset,
+                                        limit=req.first + 1)
+        page, more = found[: req.first], len(found) > req.first
+        total = await views.responsible_count(self.db, req.topic, req.region, languages) if req.with_total else None
+        states = await views.load_actors(self.db, [s.actor_id for s in page])
+        nodes = await self._replies([states[s.actor_id] for s in page], viewer)
+        refs = await views.region_refs(self.db, {s.ags for s in page})
+        edges = [
+            api.ResponsibleActorEdge(cursor=search.cursor(offset + n + 1), node=api.ResponsibleActor(
+                actor=node, served_via=refs[serving.ags], offering_ids=serving.offering_ids))
+            for n, (serving, node) in enumerate(zip(page, nodes, strict=True))
+        ]
+        return api.ResponsibleActorConnection(region=region, edges=edges,
+                                              page_info=self._page_info(offset, edges, more), total_count=total)
 
     async def region_coverage(self, req: api.GetRegionCoverage, ctx: RequestContext) -> api.RegionCoverage:
         region = await self._region(req.region, "region")

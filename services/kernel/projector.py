@@ -108,6 +108,17 @@ class Projector:
     async def start(self) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self.writer = await open_database(self._path)
+        version = getattr(self._view, "VERSION", 0)
+        async with self.writer.execute("PRAGMA user_version") as cur:
+            found = (await cur.fetchone())[0]
+        if version and found != version:
+            # A view of an older schema: it is only a view, so build it anew from the stream.
+            log.warning("projector.schema_changed", file=str(self._path), found=found, version=version)
+            await self.writer.close()
+            for leftover in self._path.parent.glob(self._path.name + "*"):
+                leftover.unlink()
+            self.writer = await open_database(self._path)
+            await self.writer.execute(f"PRAGMA user_version = {int(version)}")
         await self.writer.executescript(PROJECTION_SCHEMA + self._view.SCHEMA)
         await self.writer.commit()
         async with self.writer.execute(

@@ -124,6 +124,10 @@ async def names(directory: Directory, query: str | None = None, caller: Caller |
     return [edge.node.name for edge in reply.edges]
 
 
+def nodes(connection) -> list:
+    return [edge.node for edge in connection.edges]
+
+
 # ---- lifecycle and visibility --------------------------------------------------------
 
 async def test_regions_ship_with_the_service(directory):
@@ -416,11 +420,22 @@ async def test_region_filters_and_responsibility_follow_the_hierarchy(directory)
 
     reply = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN))
-    assert [(r.actor.id, r.served_via.level) for r in reply.actors] == [
+    assert [(r.actor.id, r.served_via.level) for r in nodes(reply)] == [
         (town.id, "municipality"), (district.id, "district"), (state.id, "state")]
+    # A connection: pages of `first`, most specific first, and how many in all.
+    pages, after = [], None
+    while True:
+        page = await directory.client.directory.responsible_actors(
+            api.ResponsibleActors(topic="housing", region=SAARBRUECKEN, first=2, after=after))
+        assert page.total_count == 3 and page.region.ags == SAARBRUECKEN
+        pages.append([r.actor.id for r in nodes(page)])
+        if not page.page_info.has_next_page:
+            break
+        after = page.page_info.end_cursor
+    assert pages == [[town.id, district.id], [state.id]]
     arabic = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN, languages=["ar"]))
-    assert [r.actor.id for r in arabic.actors] == [district.id]
+    assert [r.actor.id for r in nodes(arabic)] == [district.id]
     with pytest.raises(Invalid) as unknown:
         await directory.client.directory.responsible_actors(
             api.ResponsibleActors(topic="housing", region="10999999"))
@@ -451,7 +466,7 @@ async def test_offerings_count_for_coverage_and_gaps_are_named(directory):
 
     found = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="language-courses", region=MERZIG))
-    assert [(r.actor.id, r.offering_ids, r.served_via.ags) for r in found.actors] == [(actor.id, [course.id], MERZIG)]
+    assert [(r.actor.id, r.offering_ids, r.served_via.ags) for r in nodes(found)] == [(actor.id, [course.id], MERZIG)]
 
 
 async def test_facets_count_the_whole_filter_and_pages_follow_cursors(directory):
@@ -537,7 +552,7 @@ async def test_the_view_rebuilds_from_the_stream(directory):
     assert await names(directory, "wohnung") == [before.name]
     reply = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN))
-    assert [r.actor.id for r in reply.actors] == [actor.id]
+    assert [r.actor.id for r in nodes(reply)] == [actor.id]
 
 
 async def imported_straight_into_the_stream(directory: Directory, count: int) -> int:
