@@ -3,13 +3,21 @@
 Both send operator requests (no token; deploy/ lets only the operator publish them).
 Regions go one state per request (`split_by_state`), small enough for one message.
 Actors go in batches; every batch is checked (`commit` false) before the first one is
-committed, so a file with one bad row writes nothing.
+committed, so a file with one bad row writes nothing. A batch is small enough to be
+answered well within LOTSE_REQUEST_TIMEOUT whatever the file's size (the directory writes
+a batch's rows side by side), a few batches are in flight at once, and a progress bar
+(on a terminal) shows both passes. An import cut short is finished by running it again:
+what is in the directory already is "already there", the rest is added.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from tqdm import tqdm
 
 from lotse import actor_csv
 from lotse.actor_csv import ParsedFile, Problem
@@ -22,6 +30,7 @@ from services.kernel.settings import Settings
 
 BATCH_ROWS = 100
 BATCH_BYTES = 200_000  # below the services' 256 kB request limit, with room for JSON framing
+IN_FLIGHT = 6  # batches sent before the first answer is back: the directory is never idle
 
 Print = Callable[[str], None]
 
@@ -123,6 +132,35 @@ def render(parsed: ParsedFile, actors: list[tuple[int, api.ImportedActor]], prob
     return report
 
 
+async def _pass(client: LotseClient, batches_: list[list[tuple[int, api.CreateActor]]], *, commit: bool,
+                bar: tqdm) -> tuple[list[tuple[int, api.ImportedActor]], list[Problem]]:
+    """Every batch, a few in flight at once; results in file order."""
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(batch: list[tuple[int, api.CreateActor]]):
+        async with slots:
+            result = await _send(client, batch, commit=commit)
+        bar.update(len(batch))
+        return result
+
+    actors: list[tuple[int, api.ImportedActor]] = []
+    problems: list[Problem] = []
+    tasks = [asyncio.ensure_future(one(batch)) for batch in batches_]
+    try:
+        for found, trouble in await asyncio.gather(*tasks):
+            actors += found
+            problems += trouble
+    finally:
+        for task in tasks:  # one failed (SystemExit): the others stop too
+            task.cancel()
+    return actors, problems
+
+
+def _bar(total: int, what: str) -> tqdm:
+    # On a terminal only (disable=None): a log or a pipe gets the report, not the bar's redraws.
+    return tqdm(total=total, desc=what, unit=" rows", file=sys.stderr, disable=None, leave=True)
+
+
 async def import_actors(settings: Settings, path: Path, *, commit: bool, out: Print = print) -> bool:
     """Check (and with `commit`, write) an actors CSV; True when every row is fine."""
     parsed = actor_csv.parse(read_text(path))
@@ -132,20 +170,17 @@ async def import_actors(settings: Settings, path: Path, *, commit: bool, out: Pr
     rows = [(line, row) for line, row in parsed.rows if line not in repeated]
     if not rows and not problems:
         problems.append(Problem(1, None, "the file has no data rows"))
-    actors: list[tuple[int, api.ImportedActor]] = []
     nc, client = await _client(settings)
     try:
-        for batch in batches(rows):
-            found, trouble = await _send(client, batch, commit=False)
-            actors += found
-            problems += trouble
+        batched = batches(rows)
+        with _bar(len(rows), "checking") as bar:
+            actors, trouble = await _pass(client, batched, commit=False, bar=bar)
+        problems += trouble
         committed = commit and not problems
         if committed:
-            actors = []
-            for batch in batches(rows):
-                found, trouble = await _send(client, batch, commit=True)
-                actors += found
-                problems += trouble
+            with _bar(len(rows), "importing") as bar:
+                actors, trouble = await _pass(client, batched, commit=True, bar=bar)
+            problems += trouble
     finally:
         await nc.close()
     problems.sort(key=actor_csv.in_file_order)

@@ -37,16 +37,32 @@ WEIGHTS = (10.0, 6.0, 1.0, 0.0)
 TEXT_COLUMNS = "{name short_name body}"
 
 
+# Every combining mark of the Basic Multilingual Plane, as one character class: removing
+# them with one regular expression is many times faster than a walk letter by letter.
+_COMBINING = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
+                                      if unicodedata.combining(chr(c))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_UMLAUT_WORDS = re.compile(r"[^\W_]*[äöü][^\W_]*")
+
+
 def _strip_accents(text: str) -> str:
-    if text.isascii():  # most text is, once umlauts are translated: skip the per-letter walk
+    if text.isascii():  # most text is, once umlauts are translated: nothing to do
         return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if _ASTRAL.search(decomposed):  # maybe a mark beyond that plane (rare scripts): letter by letter
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _COMBINING.sub("", decomposed)
+
+
+def _two_letter(text: str) -> str:
+    # str.replace, four times, beats str.translate with multi-letter replacements by far.
+    return text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
 
 
 def fold(text: str) -> str:
     """The one spelling text and queries are compared in: `Straße München` → `strasse muenchen`."""
-    return _strip_accents(text.lower().translate(TWO_LETTER)).casefold()
+    lower = text.lower()
+    return _strip_accents(_two_letter(lower) if not lower.isascii() else lower).casefold()
 
 
 def fold_variants(text: str) -> str:
@@ -62,19 +78,20 @@ def terms(query: str) -> list[str]:
 
 
 def _one_letter(text: str) -> str:
-    return _strip_accents(text.lower().translate(ONE_LETTER)).casefold()
+    lower = text.lower()
+    return _strip_accents(lower.replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")).casefold()
 
 
 def index_words(text: str) -> list[str]:
-    """The words a text is found by: its folded words, and the single-letter folds that differ."""
+    """The words a text is found by: its folded words, and the single-letter folds of those
+    with an umlaut ("müller" → "mueller", and "muller")."""
     two = TERM.findall(fold(text))
-    if text.isascii():
+    lower = text.lower()
+    if lower.isascii():
         return two
-    one = TERM.findall(_one_letter(text))
-    if len(one) == len(two):
-        return two + [o for t, o in zip(two, one, strict=True) if o != t]
     seen = set(two)
-    return two + [o for o in one if o not in seen]
+    extra = [w for word in _UMLAUT_WORDS.findall(lower) for w in TERM.findall(_one_letter(word))]
+    return two + [w for w in dict.fromkeys(extra) if w not in seen]
 
 
 @lru_cache(maxsize=100_000)
@@ -83,8 +100,9 @@ def _suffixes(word: str) -> str:
 
 
 def index_text(text: str) -> str:
-    """What the index holds for a text: every suffix of every word (see the module's doc)."""
-    return " ".join(_suffixes(word) for word in index_words(text))
+    """What the index holds for a text: every suffix of every word (see the module's doc),
+    each word once (a word said twice ranks no higher; the index stays smaller)."""
+    return " ".join(_suffixes(word) for word in dict.fromkeys(index_words(text)))
 
 
 def text_expression(words: list[str]) -> str | None:

@@ -55,6 +55,7 @@ class Changed:
     before: ActorState  # what the command decided on
 
 SLUG_SUFFIXES = 50  # "name", "name-2" … "name-50": then the creator picks one
+IMPORTS_IN_FLIGHT = 100  # rows of one import batch being written at once
 COUNTS_KEPT = 256  # questions whose counts and facets are kept until the view changes
 
 
@@ -568,24 +569,37 @@ class DirectoryService(ServiceRuntime):
     async def import_actors(self, req: api.ImportActors, ctx: RequestContext) -> api.ActorsImportReport:
         """Operator only, as identity.create_admin: deploy/ lets only the operator publish
         directory.import_actors (the gateway is denied it by name), so no token is asked.
-        Every row is checked before the first is written; one problem writes nothing."""
+        Every row is checked before the first is written; one problem writes nothing.
+
+        The rows of a batch are written side by side (claims and appends in flight
+        together), so a batch answers in a fraction of the request timeout. Each imported
+        actor's id is made from its row (`stable_id`), so a run cut short anywhere — even
+        between a slug's claim and its event — is finished by running the import again:
+        the claim is found to be the row's own, and an actor already stored is unchanged."""
         known = await self._known([key for row in req.actors for key in row.regions])
         actors, problems = await self._plan_import(req.actors, known)
         if problems or not req.commit:
             return api.ActorsImportReport(committed=False, actors=actors, problems=problems)
-        done: list[api.ImportedActor] = []
-        for planned in actors:
+        slots = asyncio.Semaphore(IMPORTS_IN_FLIGHT)
+
+        async def one(planned: api.ImportedActor) -> api.ImportedActor | api.ImportProblem:
             if planned.outcome == "unchanged":
-                done.append(planned)
-                continue
-            try:
-                actor_id = await self._import_one(req.actors[planned.row], planned.slug, known)
-            except Conflict as e:
-                # Someone took the name between the check and now; the rest still goes in,
-                # and importing the file again finds what this run created.
-                problems.append(api.ImportProblem(row=planned.row, field="name", message=e.message))
-                continue
-            done.append(planned.model_copy(update={"actor_id": actor_id, "outcome": "created"}))
+                return planned
+            async with slots:
+                try:
+                    actor_id = await self._import_one(req.actors[planned.row], planned.slug, known)
+                except Conflict as e:
+                    # Someone took the name between the check and now; the rest still goes in,
+                    # and importing the file again finds what this run created.
+                    return api.ImportProblem(row=planned.row, field="name", message=e.message)
+            return planned.model_copy(update={"actor_id": actor_id, "outcome": "created"})
+
+        done: list[api.ImportedActor] = []
+        for result in await asyncio.gather(*(one(planned) for planned in actors)):
+            if isinstance(result, api.ImportProblem):
+                problems.append(result)
+            else:
+                done.append(result)
         log.info("directory.actors_imported", created=sum(a.outcome == "created" for a in done),
                  unchanged=sum(a.outcome == "unchanged" for a in done), failed=len(problems))
         return api.ActorsImportReport(committed=True, actors=done, problems=problems)
@@ -593,16 +607,20 @@ class DirectoryService(ServiceRuntime):
     async def _plan_import(self, rows: list[api.CreateActor], known: set[str]
                            ) -> tuple[list[api.ImportedActor], list[api.ImportProblem]]:
         slugs = [domain.import_slug(row) for row in rows]
-        twins = domain.repeated(slugs) | domain.repeated([search.fold(row.name) for row in rows])
+        folded = [search.fold(row.name) for row in rows]
+        twins = domain.repeated(slugs) | domain.repeated(folded)
+        by_slug, by_name = await views.holders(self.db, list(dict.fromkeys(slugs)), list(dict.fromkeys(folded)))
+        holder_ids = [by_slug.get(slug) or by_name.get(name) for slug, name in zip(slugs, folded, strict=True)]
+        held = await views.load_actors(self.db, [i for i in dict.fromkeys(holder_ids) if i])
         actors: list[api.ImportedActor] = []
         problems: list[api.ImportProblem] = []
-        for n, (row, slug) in enumerate(zip(rows, slugs, strict=True)):
+        for n, (row, slug, holder_id) in enumerate(zip(rows, slugs, holder_ids, strict=True)):
             found = [api.ImportProblem(row=n, field=e.field, message=e.message)
                      for e in domain.profile_problems(domain.import_profile(row, slug), known)]
             if n in twins:
                 found.append(api.ImportProblem(row=n, field="name",
                                                message="another row of this import has the same name"))
-            holder = await self._holder(slug, row.name)
+            holder = held.get(holder_id) if holder_id else None
             if holder is not None and not found:
                 if holder.profile == domain.check_profile(domain.import_profile(row, slug), known):
                     actors.append(api.ImportedActor(row=n, actor_id=holder.id, slug=slug, outcome="unchanged"))
@@ -616,19 +634,16 @@ class DirectoryService(ServiceRuntime):
                 actors.append(api.ImportedActor(row=n, actor_id=None, slug=slug, outcome="new"))
         return actors, problems
 
-    async def _holder(self, slug: str, name: str) -> ActorState | None:
-        """The actor that holds an import row's slug or, under another slug, its name."""
-        actor_id = await views.actor_id_by_slug(self.db, slug)
-        if actor_id is None:
-            actor_id = next(iter(await views.actor_ids_by_name(self.db, name)), None)
-        return await views.load_actor(self.db, actor_id) if actor_id else None
-
     async def _import_one(self, row: api.CreateActor, slug: str, known: set[str]) -> str:
-        actor_id = new_id()
+        profile = domain.check_profile(domain.import_profile(row, slug), known)
+        actor_id = stable_id("directory.import", slug, profile.model_dump_json())
         event = domain.decide_import(row, actor_id=actor_id, slug=slug, known_regions=known)
         await self._claim_slug(slug, actor_id, explicit=True)
 
-        async def decision() -> Decision:
+        async def decision() -> Decision | None:
+            # Decided again after a lost race: another run of the same import stored it first.
+            if await views.load_actor(self.db, actor_id) is not None:
+                return None
             return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
 
         assert self.commands is not None

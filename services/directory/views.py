@@ -150,6 +150,7 @@ async def _apply_actors(db: aiosqlite.Connection, run: list[tuple[Applied, Event
     if not run:
         return
     states = await load_actors(db, list(dict.fromkeys(e.actor_id for _, e in run)))  # type: ignore[attr-defined]
+    existed = set(states)
     history = []
     for applied, event in run:
         envelope, actor_id = applied.envelope, event.actor_id  # type: ignore[attr-defined]
@@ -160,7 +161,7 @@ async def _apply_actors(db: aiosqlite.Connection, run: list[tuple[Applied, Event
         history.append((applied.seq, actor_id, envelope.type.removeprefix("directory."),
                         envelope.occurred_at.isoformat(), envelope.by, json.dumps(changes), about))
     touched = list(dict.fromkeys(e.actor_id for _, e in run))  # type: ignore[attr-defined]
-    await _write_actors(db, [states[i] for i in touched])
+    await _write_actors(db, [states[i] for i in touched], existed=existed)
     await db.executemany("INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
                          "VALUES (?, ?, ?, ?, ?, ?, ?)", history)
 
@@ -168,8 +169,9 @@ async def _apply_actors(db: aiosqlite.Connection, run: list[tuple[Applied, Event
 DERIVED = ("actor_regions", "actor_topics", "actor_languages", "actor_coverage", "members", "invitations")
 
 
-async def _write_actors(db: aiosqlite.Connection, states: list[ActorState]) -> None:
-    """Each actor's row, index entry and derived rows, as its state now says."""
+async def _write_actors(db: aiosqlite.Connection, states: list[ActorState], existed: set[str]) -> None:
+    """Each actor's row, index entry and derived rows, as its state now says. Rows of the
+    actors in `existed` are replaced; the others are new (nothing to delete: a rebuild, an import)."""
     derived = [_derived(state) for state in states]
     keys = {ags for d in derived for _, ags in d["actor_regions"]}
     names = await _names(db, keys)
@@ -195,16 +197,17 @@ async def _write_actors(db: aiosqlite.Connection, states: list[ActorState]) -> N
     ids = [s.id for s in states]
     async with db.execute(f"SELECT id, pk FROM actors WHERE id IN ({','.join('?' * len(ids))})", ids) as cur:
         pks = {r[0]: r[1] for r in await cur.fetchall()}
-    await db.executemany("DELETE FROM actor_index WHERE rowid = ?", [(pks[i],) for i in ids])
+    old = [i for i in ids if i in existed]
+    await db.executemany("DELETE FROM actor_index WHERE rowid = ?", [(pks[i],) for i in old])
     await db.executemany("INSERT INTO actor_index (rowid, name, short_name, body, tags) VALUES (?, ?, ?, ?, ?)",
                          [(pks[i], *entry) for i, entry in zip(ids, entries, strict=True)])
-    await db.executemany("DELETE FROM actor_tags WHERE pk = ?", [(pks[i],) for i in ids])
+    await db.executemany("DELETE FROM actor_tags WHERE pk = ?", [(pks[i],) for i in old])
     await db.executemany("INSERT INTO actor_tags VALUES (?, ?)", [
         (pks[state.id], tag) for state, d in zip(states, derived, strict=True) for tag in (
             [f"k:{state.profile.kind}"] + [f"t:{t}" for _, t in d["actor_topics"]]
             + [f"l:{lang}" for _, lang in d["actor_languages"]])])
     for table in DERIVED:
-        await db.executemany(f"DELETE FROM {table} WHERE actor_id = ?", [(i,) for i in ids])
+        await db.executemany(f"DELETE FROM {table} WHERE actor_id = ?", [(i,) for i in old])
     rows_of: dict[str, list[tuple[str, ...]]] = {table: [] for table in DERIVED}
     for d in derived:
         for table, values in d.items():
@@ -328,10 +331,20 @@ async def actor_id_by_slug(db: aiosqlite.Connection, slug: str) -> str | None:
     return row[0] if row else None
 
 
-async def actor_ids_by_name(db: aiosqlite.Connection, name: str) -> list[str]:
-    """Actors whose name folds to the same as `name` ("Caritas Saarbrücken" = "caritas saarbruecken")."""
-    async with db.execute("SELECT id FROM actors WHERE sort_name = ? ORDER BY id", (search.fold(name),)) as cur:
-        return [r[0] for r in await cur.fetchall()]
+async def holders(db: Database, slugs: Sequence[str], folded_names: Sequence[str]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """For an import: which actor holds each slug (the newest), and each folded name (the first by id)."""
+    by_slug: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    if slugs:
+        async with db.execute(f"SELECT slug, id FROM actors WHERE slug IN ({','.join('?' * len(slugs))}) "
+                              "ORDER BY version", list(slugs)) as cur:
+            by_slug = {slug: actor_id for slug, actor_id in await cur.fetchall()}
+    if folded_names:
+        async with db.execute(f"SELECT sort_name, id FROM actors WHERE sort_name IN "
+                              f"({','.join('?' * len(folded_names))}) ORDER BY id DESC", list(folded_names)) as cur:
+            by_name = {name: actor_id for name, actor_id in await cur.fetchall()}
+    return by_slug, by_name
 
 
 async def actor_ids_of_member(db: aiosqlite.Connection, account_id: str) -> list[str]:
