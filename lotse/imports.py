@@ -23,14 +23,15 @@ from lotse import actor_csv
 from lotse.actor_csv import ParsedFile, Problem
 from proto import directory as api
 from proto.client import LotseClient
-from proto.errors import LotseError
+from proto.errors import ErrorCode, LotseError
 from services.directory.regions import split_by_state
 from services.kernel.connection import connect
 from services.kernel.settings import Settings
 
 BATCH_ROWS = 100
 BATCH_BYTES = 200_000  # below the services' 256 kB request limit, with room for JSON framing
-IN_FLIGHT = 6  # batches sent before the first answer is back: the directory is never idle
+IN_FLIGHT = 4  # batches sent before the first answer is back: the directory is never idle
+RETRIES = 3  # attempts of a batch that was not answered in time
 
 Print = Callable[[str], None]
 
@@ -91,12 +92,20 @@ def batches(rows: list[tuple[int, api.CreateActor]]) -> list[list[tuple[int, api
 
 async def _send(client: LotseClient, batch: list[tuple[int, api.CreateActor]], *, commit: bool
                 ) -> tuple[list[tuple[int, api.ImportedActor]], list[Problem]]:
-    """One request; its rows and problems named by file line and column."""
-    try:
-        report = await client.directory.import_actors(
-            api.ImportActors(actors=[row for _, row in batch], commit=commit))
-    except LotseError as e:
-        raise _fail(e) from None
+    """One request; its rows and problems named by file line and column.
+
+    A batch that is not answered in time is sent again: checking changes nothing, and
+    writing is idempotent (each row's actor id is made from the row, see the directory's
+    `import_actors`), so a batch still being written when the retry comes is not doubled."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            report = await client.directory.import_actors(
+                api.ImportActors(actors=[row for _, row in batch], commit=commit))
+            break
+        except LotseError as e:
+            if e.code is not ErrorCode.UNAVAILABLE or attempt == RETRIES:
+                raise
+            await asyncio.sleep(attempt)
     lines = [line for line, _ in batch]
     return ([(lines[a.row], a) for a in report.actors],
             [Problem(lines[p.row], actor_csv.column_of(p.field), p.message) for p in report.problems])
@@ -150,9 +159,12 @@ async def _pass(client: LotseClient, batches_: list[list[tuple[int, api.CreateAc
         for found, trouble in await asyncio.gather(*tasks):
             actors += found
             problems += trouble
+    except LotseError as e:
+        raise _fail(e) from None
     finally:
-        for task in tasks:  # one failed (SystemExit): the others stop too
+        for task in tasks:  # one failed: the others stop too
             task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return actors, problems
 
 
