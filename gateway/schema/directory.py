@@ -17,21 +17,13 @@ from typing import Any, get_args
 import strawberry
 from pydantic import ValidationError
 from graphql import GraphQLError
-<<<<<<< HEAD
 from gateway.context import GatewayInfo
-=======
-from strawberry.types import Info
 from strawberry.types.nodes import SelectedField
->>>>>>> 2a54527 (Directory search on a suffix index with filter tags (one index query per search, ranked and paged before joining); counts and facets only when asked, kept per question until the view changes; responsibleActors is a Relay connection (first, after, totalCount) paged in SQL; views of an older schema rebuild)
 from strawberry.types.unset import UNSET
 
 from gateway.schema.directory_types import (
     Actor, ActorConnection, ActorStatus, Invitation, MemberRole, Offering, ContactPerson, Region,
-<<<<<<< HEAD
-    RegionCoverage, RegionLevel, ResponsibleActor, Term, query_request,
-=======
-    RegionCoverage, RegionLevel, ResponsibleActorConnection, Term, directory, query_request,
->>>>>>> 2a54527 (Directory search on a suffix index with filter tags (one index query per search, ranked and paged before joining); counts and facets only when asked, kept per question until the view changes; responsibleActors is a Relay connection (first, after, totalCount) paged in SQL; views of an older schema rebuild)
+    RegionCoverage, RegionLevel, ResponsibleActorConnection, Term, query_request,
 )
 from gateway.schema.errors import Outcome, UserError, ask, attempt, graphql_error
 from gateway.schema.loaders import actor_loader
@@ -102,7 +94,7 @@ async def ask_or_none(info: GatewayInfo, request: Q, endpoint: Endpoint[Q, R]) -
         raise
 
 
-def selected(info: Info) -> set[str]:
+def selected(info: GatewayInfo) -> set[str]:
     """The names of the fields a query selects on this field's result (through fragments):
     the directory counts and facets only what is asked for."""
     names: set[str] = set()
@@ -414,23 +406,14 @@ class Query:
         return ActorConnection.of(await ask(info, request, Directory.search_actors))
 
     @strawberry.field(description="Who serves a topic in a region, most specific first: municipal, district, "
-<<<<<<< HEAD
-                                  "state. `languages`: any of them.")
-    async def responsible_actors(self, info: GatewayInfo, topic: str, region: str,
-                                 languages: list[str] | None = None) -> list[ResponsibleActor]:
-        request = query_request(lambda: contract.ResponsibleActors(topic=topic, region=region,
-                                                                   languages=languages or []))
-        reply = await ask(info, request, Directory.responsible_actors)
-        return [ResponsibleActor.of(entry) for entry in reply.actors]
-=======
                                   "state; then by name. `languages`: any of them.")
-    async def responsible_actors(self, info: Info, topic: str, region: str, languages: list[str] | None = None,
-                                 first: int = 20, after: str | None = None) -> ResponsibleActorConnection:
+    async def responsible_actors(self, info: GatewayInfo, topic: str, region: str,
+                                 languages: list[str] | None = None, first: int = 20,
+                                 after: str | None = None) -> ResponsibleActorConnection:
         request = query_request(lambda: contract.ResponsibleActors(
             topic=topic, region=region, languages=languages or [], first=first, after=after,
             with_total="totalCount" in selected(info)))
-        return ResponsibleActorConnection.of(await ask(info, request, directory(info, "responsible_actors")))
->>>>>>> 2a54527 (Directory search on a suffix index with filter tags (one index query per search, ranked and paged before joining); counts and facets only when asked, kept per question until the view changes; responsibleActors is a Relay connection (first, after, totalCount) paged in SQL; views of an older schema rebuild)
+        return ResponsibleActorConnection.of(await ask(info, request, Directory.responsible_actors))
 
     @strawberry.field(description="Per topic, how many approved actors and offerings serve a region; "
                                   "and the topics nobody serves there.")

@@ -18,7 +18,6 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-import aiosqlite
 
 from proto import directory as api
 from proto import subjects

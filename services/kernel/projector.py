@@ -110,7 +110,8 @@ class Projector:
         self.writer = await open_database(self._path)
         version = getattr(self._view, "VERSION", 0)
         async with self.writer.execute("PRAGMA user_version") as cur:
-            found = (await cur.fetchone())[0]
+            row = await cur.fetchone()
+        found = row[0] if row else 0
         if version and found != version:
             # A view of an older schema: it is only a view, so build it anew from the stream.
             log.warning("projector.schema_changed", file=str(self._path), found=found, version=version)
