@@ -86,7 +86,7 @@ class Projector:
         self._changed = asyncio.Condition()
         self._inbox: asyncio.Queue[Msg] = asyncio.Queue(INBOX)
         self._sub: JetStreamContext.PushSubscription | None = None
-        self._apply_lock = asyncio.Lock()
+        self._applying: asyncio.Future[None] | None = None  # the batch being applied
         self._tasks: list[asyncio.Task[None]] = []
         self.caught_up = asyncio.Event()
         self.failed: str | None = None  # set when an event could not be applied: unhealthy
@@ -122,6 +122,8 @@ class Projector:
             await self.writer.execute(f"PRAGMA user_version = {int(version)}")
         await self.writer.executescript(PROJECTION_SCHEMA + self._view.SCHEMA)
         await self.writer.commit()
+        # Fewer, larger checkpoints: a rebuild writes hundreds of megabytes through the WAL.
+        await self.writer.execute("PRAGMA wal_autocheckpoint=10000")
         async with self.writer.execute(
             "SELECT last_seq FROM projection WHERE stream = ?", (self._stream,)
         ) as cur:
@@ -230,8 +232,12 @@ class Projector:
                 pass
         self._tasks = []
         # Wait for a batch being applied right now: closing under it would lose its commit.
-        async with self._apply_lock:
-            pass
+        if self._applying is not None:
+            try:
+                await self._applying
+            except Exception:
+                pass  # reported where it failed (`failed`)
+            self._applying = None
         if self.reader is not None:
             await self.reader.close()
         if self.writer is not None:
@@ -248,9 +254,9 @@ class Projector:
             batch = [await self._inbox.get()]
             while len(batch) < self._batch and not self._inbox.empty():
                 batch.append(self._inbox.get_nowait())
-            # Shielded: a stop while a batch is half applied waits for it (see stop()).
-            async with self._apply_lock:
-                await asyncio.shield(self._apply(batch))
+            # Shielded: a stop while a batch is half applied lets it finish (see stop()).
+            self._applying = asyncio.ensure_future(self._apply(batch))
+            await asyncio.shield(self._applying)
 
     def _fresh(self, batch: list[Msg]) -> list[tuple[int, Msg]]:
         """The messages not applied yet, each sequence once, in order. After a resubscribe the

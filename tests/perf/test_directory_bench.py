@@ -10,6 +10,8 @@ the same questions with the same counts, never anything about time.
 
 Settings (environment): LOTSE_BENCH_ACTORS (50000), LOTSE_BENCH_SECONDS per question and
 program (15), LOTSE_BENCH_WARMUP seconds before each (2), LOTSE_BENCH_CONNECTIONS (16).
+The load comes from 1,000 client addresses (X-Forwarded-For, the gateway trusting the
+loopback proxy): one client alone is held to its query budget, as it should be.
 Needs wrk (Debian: `apt-get install -y wrk`); skips with that message without it.
 """
 
@@ -119,9 +121,16 @@ class Run:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
+CLIENTS = 1000  # addresses the load comes from: the gateway keeps a query budget per client
+
+
 def wrk(base: str, lines: list[str], seconds: float, tmp: Path) -> Run:
     requests = tmp / "requests.txt"
-    requests.write_text("\n".join(lines) + "\n")
+    # Many clients, as in use (one client is held to its budget: README, "Query cost"); the
+    # gateway believes X-Forwarded-For from 127.0.0.1 here (LOTSE_TRUSTED_PROXIES).
+    many = [f"{lines[n % len(lines)]}\t10.{n // 65536}.{n // 256 % 256}.{n % 256}"
+            for n in range(max(CLIENTS, len(lines)))]
+    requests.write_text("\n".join(many) + "\n")
     result = subprocess.run(
         ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(WRK_SCRIPT),
          base], env={**os.environ, "LOTSE_WRK_REQUESTS": str(requests)}, capture_output=True, text=True, check=True)
@@ -197,7 +206,8 @@ def test_the_directory_beside_its_peer(tmp_path):
                              str(tmp_path / "peer.sqlite3"), "--port", str(peer_port)],
                             stdout=(tmp_path / "peer.log").open("w"), stderr=subprocess.STDOUT)
     env = {"LOTSE_DATA_DIR": str(tmp_path / "lotse"), "LOTSE_HTTP_PORT": str(http_port),
-           "LOTSE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "LOTSE_LOG_FORMAT": "json", "LOTSE_LOG_LEVEL": "info"}
+           "LOTSE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "LOTSE_LOG_FORMAT": "json", "LOTSE_LOG_LEVEL": "info",
+           "LOTSE_TRUSTED_PROXIES": "127.0.0.1"}
     # The same actors on both sides: no sample data (lotse dev loads it once per data directory).
     (tmp_path / "lotse").mkdir()
     (tmp_path / "lotse" / MARKER).write_text("not for the benchmark\n")

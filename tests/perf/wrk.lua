@@ -1,5 +1,6 @@
 -- wrk script for the benchmark: send the requests in $LOTSE_WRK_REQUESTS in turn (a file,
--- one request per line: METHOD <tab> PATH <tab> BODY, the body one line of JSON); count
+-- one request per line: METHOD <tab> PATH <tab> BODY [<tab> CLIENT ADDRESS], the body one
+-- line of JSON; the address goes out as X-Forwarded-For, as a proxy would send it); count
 -- answers that are not 200 or carry GraphQL "errors"; print one JSON line at the end.
 local threads = {}
 local requests = {}
@@ -12,9 +13,10 @@ function init(args)
   errors = 0
   index = 0
   for line in io.lines(os.getenv("LOTSE_WRK_REQUESTS")) do
-    local method, path, body = line:match("^(%u+)\t([^\t]*)\t(.*)$")
+    local method, path, body, client = line:match("^(%u+)\t([^\t]*)\t([^\t]*)\t?(.*)$")
     if body == "" then body = nil end
     local headers = {["Content-Type"] = "application/json"}
+    if client ~= "" then headers["X-Forwarded-For"] = client end
     table.insert(requests, wrk.format(method, path, headers, body))
   end
 end
