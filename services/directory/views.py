@@ -507,9 +507,11 @@ class Serving:
 def _serving_sql(languages: list[str]) -> tuple[str, list[object]]:
     """Coverage rows serving a topic in a region (and, given languages, in any of them)."""
     speaks = " OR ".join("instr(c.languages, ?) > 0" for _ in languages)
-    sql = ("FROM actor_coverage c JOIN region_paths p ON p.ancestor = c.ags AND p.descendant = ? "
-           "JOIN actors a ON a.id = c.actor_id AND a.status = 'approved' WHERE c.topic = ?"
-           + (f" AND ({speaks})" if languages else ""))
+    # CROSS JOIN fixes the order: the region's few ancestors, then their coverage rows by
+    # (topic, ags), then those actors — never every actor of the topic in the whole state.
+    sql = ("FROM region_paths p CROSS JOIN actor_coverage c ON c.ags = p.ancestor "
+           "CROSS JOIN actors a ON a.id = c.actor_id AND a.status = 'approved' WHERE p.descendant = ? "
+           "AND c.topic = ?" + (f" AND ({speaks})" if languages else ""))
     return sql, [f"|{lang}|" for lang in languages]
 
 
