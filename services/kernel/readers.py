@@ -31,7 +31,12 @@ READERS = 4  # connections; more than the cores, so a slow query does not hold u
 
 
 async def open_database(path: Path) -> aiosqlite.Connection:
-    db = await aiosqlite.connect(path)
+    pending = aiosqlite.connect(path)
+    # Its worker thread must not keep the process alive: a connection left open (a start
+    # that failed halfway, say) would otherwise hold up the interpreter's exit forever.
+    # Nothing is lost by that: every commit is awaited before anyone is told it happened.
+    pending._thread.daemon = True
+    db = await pending
     db.row_factory = aiosqlite.Row
     await db.execute("PRAGMA journal_mode=WAL")
     await db.execute("PRAGMA synchronous=NORMAL")
