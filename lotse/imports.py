@@ -3,25 +3,35 @@
 Both send operator requests (no token; deploy/ lets only the operator publish them).
 Regions go one state per request (`split_by_state`), small enough for one message.
 Actors go in batches; every batch is checked (`commit` false) before the first one is
-committed, so a file with one bad row writes nothing.
+committed, so a file with one bad row writes nothing. A batch is small enough to be
+answered well within LOTSE_REQUEST_TIMEOUT whatever the file's size (the directory writes
+a batch's rows side by side), a few batches are in flight at once, and a progress bar
+(on a terminal) shows both passes. An import cut short is finished by running it again:
+what is in the directory already is "already there", the rest is added.
 """
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
+
+from tqdm import tqdm
 
 from lotse import actor_csv
 from lotse.actor_csv import ParsedFile, Problem
 from proto import directory as api
 from proto.client import LotseClient
-from proto.errors import LotseError
+from proto.errors import ErrorCode, LotseError
 from services.directory.regions import split_by_state
 from services.kernel.connection import connect
 from services.kernel.settings import Settings
 
 BATCH_ROWS = 100
 BATCH_BYTES = 200_000  # below the services' 256 kB request limit, with room for JSON framing
+IN_FLIGHT = 4  # batches sent before the first answer is back: the directory is never idle
+RETRIES = 3  # attempts of a batch that was not answered in time
 
 Print = Callable[[str], None]
 
@@ -82,12 +92,20 @@ def batches(rows: list[tuple[int, api.CreateActor]]) -> list[list[tuple[int, api
 
 async def _send(client: LotseClient, batch: list[tuple[int, api.CreateActor]], *, commit: bool
                 ) -> tuple[list[tuple[int, api.ImportedActor]], list[Problem]]:
-    """One request; its rows and problems named by file line and column."""
-    try:
-        report = await client.directory.import_actors(
-            api.ImportActors(actors=[row for _, row in batch], commit=commit))
-    except LotseError as e:
-        raise _fail(e) from None
+    """One request; its rows and problems named by file line and column.
+
+    A batch that is not answered in time is sent again: checking changes nothing, and
+    writing is idempotent (each row's actor id is made from the row, see the directory's
+    `import_actors`), so a batch still being written when the retry comes is not doubled."""
+    for attempt in range(1, RETRIES + 1):
+        try:
+            report = await client.directory.import_actors(
+                api.ImportActors(actors=[row for _, row in batch], commit=commit))
+            break
+        except LotseError as e:
+            if e.code is not ErrorCode.UNAVAILABLE or attempt == RETRIES:
+                raise
+            await asyncio.sleep(attempt)
     lines = [line for line, _ in batch]
     return ([(lines[a.row], a) for a in report.actors],
             [Problem(lines[p.row], actor_csv.column_of(p.field), p.message) for p in report.problems])
@@ -123,6 +141,38 @@ def render(parsed: ParsedFile, actors: list[tuple[int, api.ImportedActor]], prob
     return report
 
 
+async def _pass(client: LotseClient, batches_: list[list[tuple[int, api.CreateActor]]], *, commit: bool,
+                bar: tqdm) -> tuple[list[tuple[int, api.ImportedActor]], list[Problem]]:
+    """Every batch, a few in flight at once; results in file order."""
+    slots = asyncio.Semaphore(IN_FLIGHT)
+
+    async def one(batch: list[tuple[int, api.CreateActor]]):
+        async with slots:
+            result = await _send(client, batch, commit=commit)
+        bar.update(len(batch))
+        return result
+
+    actors: list[tuple[int, api.ImportedActor]] = []
+    problems: list[Problem] = []
+    tasks = [asyncio.ensure_future(one(batch)) for batch in batches_]
+    try:
+        for found, trouble in await asyncio.gather(*tasks):
+            actors += found
+            problems += trouble
+    except LotseError as e:
+        raise _fail(e) from None
+    finally:
+        for task in tasks:  # one failed: the others stop too
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return actors, problems
+
+
+def _bar(total: int, what: str) -> tqdm:
+    # On a terminal only (disable=None): a log or a pipe gets the report, not the bar's redraws.
+    return tqdm(total=total, desc=what, unit=" rows", file=sys.stderr, disable=None, leave=True)
+
+
 async def import_actors(settings: Settings, path: Path, *, commit: bool, out: Print = print) -> bool:
     """Check (and with `commit`, write) an actors CSV; True when every row is fine."""
     parsed = actor_csv.parse(read_text(path))
@@ -132,20 +182,17 @@ async def import_actors(settings: Settings, path: Path, *, commit: bool, out: Pr
     rows = [(line, row) for line, row in parsed.rows if line not in repeated]
     if not rows and not problems:
         problems.append(Problem(1, None, "the file has no data rows"))
-    actors: list[tuple[int, api.ImportedActor]] = []
     nc, client = await _client(settings)
     try:
-        for batch in batches(rows):
-            found, trouble = await _send(client, batch, commit=False)
-            actors += found
-            problems += trouble
+        batched = batches(rows)
+        with _bar(len(rows), "checking") as bar:
+            actors, trouble = await _pass(client, batched, commit=False, bar=bar)
+        problems += trouble
         committed = commit and not problems
         if committed:
-            actors = []
-            for batch in batches(rows):
-                found, trouble = await _send(client, batch, commit=True)
-                actors += found
-                problems += trouble
+            with _bar(len(rows), "importing") as bar:
+                actors, trouble = await _pass(client, batched, commit=True, bar=bar)
+            problems += trouble
     finally:
         await nc.close()
     problems.sort(key=actor_csv.in_file_order)

@@ -19,6 +19,10 @@ async def load_sample_data(settings: Settings, platform: Platform) -> bool:
         return True
     from services.identity import sample as identity_sample
 
+    # The samples are keyed by what the views hold: a view still being rebuilt must catch up first.
+    for service in platform.services.values():
+        if service.projector is not None:
+            await service.projector.caught_up.wait()
     account_ids = await identity_sample.load(platform.services["identity"])
     directory = platform.services.get("directory")
     if directory is not None:

@@ -342,10 +342,12 @@ class Facets(Reply):
 
 
 class ActorConnection(Reply):
+    """`total_count` and `facets` only when asked for (`SearchActors.with_total`, `with_facets`)."""
+
     edges: list[ActorEdge]
     page_info: PageInfo
-    total_count: int
-    facets: Facets
+    total_count: int | None = None
+    facets: Facets | None = None
 
 
 class ResponsibleActor(Reply):
@@ -354,9 +356,18 @@ class ResponsibleActor(Reply):
     offering_ids: list[str]  # the actor's offerings on the topic there
 
 
-class ResponsibleActorList(Reply):
+class ResponsibleActorEdge(Reply):
+    cursor: str
+    node: ResponsibleActor
+
+
+class ResponsibleActorConnection(Reply):
+    """Municipal first, then district, then state; then by name. `total_count` only when asked for."""
+
     region: Region
-    actors: list[ResponsibleActor]  # municipal first, then district, then state; then by name
+    edges: list[ResponsibleActorEdge]
+    page_info: PageInfo
+    total_count: int | None = None
 
 
 class TopicCoverage(Reply):
@@ -463,12 +474,17 @@ class SearchActors(Request):
     filter: ActorFilter = ActorFilter()
     first: First = 20
     after: Cursor | None = None
+    with_total: bool = True  # count every match (`total_count`)
+    with_facets: bool = True  # count per kind, topic and language (`facets`)
 
 
 class ResponsibleActors(Request):
     topic: Topic
     region: Ags
     languages: Languages = []  # any of them; empty: any language
+    first: First = 20
+    after: Cursor | None = None
+    with_total: bool = True
 
 
 class GetRegionCoverage(Request):
@@ -696,7 +712,7 @@ class Directory(PersonalDataContract):
 
     search_actors = Endpoint(SearchActors, ActorConnection, "Find actors: full text, filters, facets.")
     responsible_actors = Endpoint(
-        ResponsibleActors, ResponsibleActorList, "Who serves a topic in a region, most specific first."
+        ResponsibleActors, ResponsibleActorConnection, "Who serves a topic in a region, most specific first."
     )
     region_coverage = Endpoint(
         GetRegionCoverage, RegionCoverage, "Per topic, how many actors and offerings serve a region."

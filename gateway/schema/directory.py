@@ -18,11 +18,12 @@ import strawberry
 from pydantic import ValidationError
 from graphql import GraphQLError
 from gateway.context import GatewayInfo
+from strawberry.types.nodes import SelectedField
 from strawberry.types.unset import UNSET
 
 from gateway.schema.directory_types import (
     Actor, ActorConnection, ActorStatus, Invitation, MemberRole, Offering, ContactPerson, Region,
-    RegionCoverage, RegionLevel, ResponsibleActor, Term, query_request,
+    RegionCoverage, RegionLevel, ResponsibleActorConnection, Term, query_request,
 )
 from gateway.schema.errors import Outcome, UserError, ask, attempt, graphql_error
 from gateway.schema.loaders import actor_loader
@@ -91,6 +92,23 @@ async def ask_or_none(info: GatewayInfo, request: Q, endpoint: Endpoint[Q, R]) -
         if (e.extensions or {}).get("code") == ErrorCode.NOT_FOUND.value:
             return None
         raise
+
+
+def selected(info: GatewayInfo) -> set[str]:
+    """The names of the fields a query selects on this field's result (through fragments):
+    the directory counts and facets only what is asked for."""
+    names: set[str] = set()
+
+    def walk(selections: list[Any]) -> None:
+        for item in selections:
+            if isinstance(item, SelectedField):
+                names.add(item.name)
+            else:  # a fragment spread or an inline fragment
+                walk(item.selections)
+
+    for field in info.selected_fields:
+        walk(field.selections)
+    return names
 
 
 def actor_of(outcome: Outcome[contract.Actor]) -> Actor | None:
@@ -379,20 +397,23 @@ class Query:
                                   "filters, and counts per kind, topic and language over all matches.")
     async def actors(self, info: GatewayInfo, query: str | None = None, filter: ActorFilter | None = None,
                      first: int = 20, after: str | None = None) -> ActorConnection:
-        values: dict[str, Any] = {"query": query, "first": first, "after": after}
+        asked = selected(info)
+        values: dict[str, Any] = {"query": query, "first": first, "after": after,
+                                  "with_total": "totalCount" in asked, "with_facets": "facets" in asked}
         if filter is not None:
             values["filter"] = given(filter)
         request = query_request(lambda: contract.SearchActors.model_validate(values))
         return ActorConnection.of(await ask(info, request, Directory.search_actors))
 
     @strawberry.field(description="Who serves a topic in a region, most specific first: municipal, district, "
-                                  "state. `languages`: any of them.")
+                                  "state; then by name. `languages`: any of them.")
     async def responsible_actors(self, info: GatewayInfo, topic: str, region: str,
-                                 languages: list[str] | None = None) -> list[ResponsibleActor]:
-        request = query_request(lambda: contract.ResponsibleActors(topic=topic, region=region,
-                                                                   languages=languages or []))
-        reply = await ask(info, request, Directory.responsible_actors)
-        return [ResponsibleActor.of(entry) for entry in reply.actors]
+                                 languages: list[str] | None = None, first: int = 20,
+                                 after: str | None = None) -> ResponsibleActorConnection:
+        request = query_request(lambda: contract.ResponsibleActors(
+            topic=topic, region=region, languages=languages or [], first=first, after=after,
+            with_total="totalCount" in selected(info)))
+        return ResponsibleActorConnection.of(await ask(info, request, Directory.responsible_actors))
 
     @strawberry.field(description="Per topic, how many approved actors and offerings serve a region; "
                                   "and the topics nobody serves there.")

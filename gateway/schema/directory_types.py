@@ -353,16 +353,26 @@ def _counts(counts: list[contract.FacetCount]) -> list[FacetCount]:
 class ActorConnection:
     edges: list[ActorEdge]
     page_info: PageInfo
-    total_count: int
-    facets: ActorFacets
+    counted: strawberry.Private[int | None]
+    counted_facets: strawberry.Private[contract.Facets | None]
+
+    # Counted by the directory only when the query selects them (Query.actors).
+    @strawberry.field
+    def total_count(self) -> int:
+        assert self.counted is not None
+        return self.counted
+
+    @strawberry.field
+    def facets(self) -> ActorFacets:
+        assert self.counted_facets is not None
+        f = self.counted_facets
+        return ActorFacets(kinds=_counts(f.kinds), topics=_counts(f.topics), languages=_counts(f.languages))
 
     @classmethod
     def of(cls, reply: contract.ActorConnection) -> "ActorConnection":
         return cls(
             edges=[ActorEdge(cursor=e.cursor, node=Actor.of(e.node)) for e in reply.edges],
-            page_info=PageInfo.of(reply.page_info), total_count=reply.total_count,
-            facets=ActorFacets(kinds=_counts(reply.facets.kinds), topics=_counts(reply.facets.topics),
-                               languages=_counts(reply.facets.languages)),
+            page_info=PageInfo.of(reply.page_info), counted=reply.total_count, counted_facets=reply.facets,
         )
 
 
@@ -378,6 +388,33 @@ class ResponsibleActor:
         wanted = set(entry.offering_ids)
         return cls(actor=actor, served_via=RegionRef.of(entry.served_via),
                    offerings=[o for o in actor.offerings if str(o.id) in wanted])
+
+
+@strawberry.type
+class ResponsibleActorEdge:
+    cursor: str
+    node: ResponsibleActor
+
+
+@strawberry.type(description="Who serves a topic in a region (Relay connection): most specific first — "
+                             "municipal, district, state — then by name.")
+class ResponsibleActorConnection:
+    region: Region
+    edges: list[ResponsibleActorEdge]
+    page_info: PageInfo
+    counted: strawberry.Private[int | None]
+
+    @strawberry.field(description="How many actors serve there in all.")
+    def total_count(self) -> int:
+        assert self.counted is not None  # asked for whenever selected (Query.responsibleActors)
+        return self.counted
+
+    @classmethod
+    def of(cls, reply: contract.ResponsibleActorConnection) -> "ResponsibleActorConnection":
+        return cls(region=Region.of(reply.region),
+                   edges=[ResponsibleActorEdge(cursor=e.cursor, node=ResponsibleActor.of(e.node))
+                          for e in reply.edges],
+                   page_info=PageInfo.of(reply.page_info), counted=reply.total_count)
 
 
 @strawberry.type

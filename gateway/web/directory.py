@@ -30,6 +30,7 @@ router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
 RESPONSIBLE_PER_TOPIC = 3  # on a region's page; the full list is one tap away
+RESPONSIBLE_PAGE = 100  # on the page of who is responsible
 
 
 def shows_personal_data(actor: directory.Actor) -> bool:
@@ -126,7 +127,9 @@ async def responsible(
     choice = await region_choice(page, state, district, municipality, region)
     answer, problem = None, None
     if topic and choice.ags:
-        asked = {"topic": topic, "region": choice.ags, "languages": [language.strip()] if language.strip() else []}
+        # The first hundred, most specific first, and how many there are in all.
+        asked = {"topic": topic, "region": choice.ags, "languages": [language.strip()] if language.strip() else [],
+                 "first": RESPONSIBLE_PAGE}
         found = await page.attempt(page.gateway.client.directory.responsible_actors,
                                    lambda: directory.ResponsibleActors.model_validate(asked))
         if isinstance(found, LotseError):
@@ -165,11 +168,12 @@ async def region_page(ags: str, page: Page = Depends(page_of)) -> Response:
     )
     covered = [t.topic for t in coverage.topics if t.actors]
     def responsible_for(topic: str) -> Callable[[], directory.ResponsibleActors]:
-        return lambda: directory.ResponsibleActors.model_validate({"topic": topic, "region": ags})
+        return lambda: directory.ResponsibleActors.model_validate(
+            {"topic": topic, "region": ags, "first": RESPONSIBLE_PER_TOPIC})
 
     answers = await asyncio.gather(*[page.ask(client.responsible_actors, responsible_for(t)) for t in covered])
-    responsible = {topic: answer.actors[:RESPONSIBLE_PER_TOPIC] for topic, answer in zip(covered, answers)}
-    totals = {topic: len(answer.actors) for topic, answer in zip(covered, answers)}
+    responsible = {topic: [edge.node for edge in answer.edges] for topic, answer in zip(covered, answers)}
+    totals = {topic: answer.total_count or 0 for topic, answer in zip(covered, answers)}
     return page.render("region.html", title=region.name, region=region, coverage=coverage,
                        chart=coverage_chart(coverage), children=inside.regions, responsible=responsible,
                        totals=totals)

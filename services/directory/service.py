@@ -8,14 +8,16 @@ event. Reads answer from the view, shaped for the caller by `replies`.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import json
 import secrets
 import inspect
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 
-import aiosqlite
 
 from proto import directory as api
 from proto import subjects
@@ -55,6 +57,8 @@ class Changed:
     before: ActorState  # what the command decided on
 
 SLUG_SUFFIXES = 50  # "name", "name-2" … "name-50": then the creator picks one
+IMPORTS_IN_FLIGHT = 100  # rows of one import batch being written at once
+COUNTS_KEPT = 256  # questions whose counts and facets are kept until the view changes
 
 
 def token_hash(token: str) -> str:
@@ -67,6 +71,8 @@ class DirectoryService(ServiceRuntime):
     def __init__(self, settings: Settings, clock: Clock):
         super().__init__(settings, clock, DirectoryView(), api.ENDPOINTS)
         self.accounts: Accounts | None = None
+        self._shipping: asyncio.Task[None] | None = None
+        self._counted: OrderedDict[tuple[object, ...], tuple[int, int | None, api.Facets | None]] = OrderedDict()
         self.privacy = DirectoryPersonalData(self)
 
     def personal_data(self) -> DirectoryPersonalData:
@@ -82,20 +88,33 @@ class DirectoryService(ServiceRuntime):
         await self.accounts.start()
         # The shipped regions, once: at the first start of the first replica. Another
         # replica starting at the same moment loses the append race, catches up, finds
-        # them imported and appends nothing.
+        # them imported and appends nothing. A view still being rebuilt may not know yet
+        # that they were imported long ago: then look once it has caught up.
+        if self.projector.catching_up:
+            self._shipping = asyncio.create_task(self._ship_regions(), name="directory-ship-regions")
+        else:
+            await self._ship_regions()
+
+    async def _ship_regions(self) -> None:
+        assert self.projector is not None
+        await self.projector.caught_up.wait()
         await self.projector.catch_up()
         if await views.region_count(self.db) == 0:
             summary = await self._import_regions(regions.SHIPPED.read_text("utf-8"), by=None)
             log.info("directory.regions_shipped", created=summary.created)
 
     async def on_stop(self) -> None:
+        if self._shipping is not None:
+            self._shipping.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._shipping
         if self.accounts is not None:
             await self.accounts.stop()
 
     # ---- helpers ---------------------------------------------------------------------
 
     @property
-    def db(self) -> aiosqlite.Connection:
+    def db(self) -> views.Database:
         assert self.projector is not None and self.projector.reader is not None
         return self.projector.reader
 
@@ -194,59 +213,63 @@ class DirectoryService(ServiceRuntime):
             ),
         )
         offset = search.position(req.after)
-        ids, total = await views.search_actors(self.db, query, offset=offset, limit=req.first)
-        facets = await views.facets(self.db, query)
-        states = await views.load_actors(self.db, ids)
-        nodes = await self._replies([states[i] for i in ids if i in states], viewer)
+        plan = await views.plan(self.db, query)
+        # One more than the page: whether a next page exists, without counting every match.
+        ids = await views.search_actors(self.db, plan, offset=offset, limit=req.first + 1)
+        page, more = ids[: req.first], len(ids) > req.first
+        total, facets = await self._counts(plan, req.with_total, req.with_facets)
+        states = await views.load_actors(self.db, page)
+        nodes = await self._replies([states[i] for i in page if i in states], viewer)
         edges = [api.ActorEdge(cursor=search.cursor(offset + n + 1), node=node) for n, node in enumerate(nodes)]
         return api.ActorConnection(
-            edges=edges,
-            page_info=api.PageInfo(
-                has_next_page=offset + len(ids) < total,
-                has_previous_page=offset > 0,
-                start_cursor=edges[0].cursor if edges else None,
-                end_cursor=edges[-1].cursor if edges else None,
-            ),
-            total_count=total,
-            facets=facets,
+            edges=edges, page_info=self._page_info(offset, edges, more), total_count=total, facets=facets)
+
+    async def _counts(self, plan: views.Plan, total: bool, facets: bool) -> tuple[int | None, api.Facets | None]:
+        """Counts over every match, kept per question until the view changes: a popular
+        question (the whole directory, one topic) costs one index walk per change, not per page."""
+        assert self.projector is not None
+        key = (plan, total, facets)
+        cached = self._counted.get(key)
+        if cached is not None and cached[0] == self.projector.applied:
+            self._counted.move_to_end(key)
+            return cached[1], cached[2]
+        applied = self.projector.applied  # before reading: a change meanwhile makes the entry stale, not wrong
+        counted = (await views.count(self.db, plan) if total else None,
+                   await views.facets(self.db, plan) if facets else None)
+        self._counted[key] = (applied, *counted)
+        while len(self._counted) > COUNTS_KEPT:
+            self._counted.popitem(last=False)
+        return counted
+
+    @staticmethod
+    def _page_info(offset: int, edges: list, more: bool) -> api.PageInfo:
+        return api.PageInfo(
+            has_next_page=more,
+            has_previous_page=offset > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
         )
 
     async def responsible_actors(self, req: api.ResponsibleActors,
-                                 ctx: RequestContext) -> api.ResponsibleActorList:
+                                 ctx: RequestContext) -> api.ResponsibleActorConnection:
         viewer = ctx.optional_principal()
         region = await self._region(req.region, "region")
-        languages = set(domain.check_languages(req.languages, "languages"))
-        rows = await views.serving(self.db, req.topic, req.region)
-        states = await views.load_actors(self.db, list({r.actor_id for r in rows}))
-        best: dict[str, views.Serving] = {}
-        offerings: dict[str, list[str]] = {}
-        for row in rows:
-            state = states[row.actor_id]
-            if languages and not languages & set(self._languages(state, row.offering_id)):
-                continue
-            if row.actor_id not in best or row.distance < best[row.actor_id].distance:
-                best[row.actor_id] = row
-            if row.offering_id and row.offering_id not in offerings.setdefault(row.actor_id, []):
-                offerings[row.actor_id].append(row.offering_id)
-        # Most specific first: the actor serving the municipality itself before the
-        # district's, before the state's; then by name.
-        order = sorted(best, key=lambda a: (best[a].distance, search.fold(states[a].profile.name), a))
-        nodes = await self._replies([states[a] for a in order], viewer)
-        refs = await views.region_refs(self.db, {best[a].ags for a in order})
-        return api.ResponsibleActorList(
-            region=region,
-            actors=[
-                api.ResponsibleActor(actor=node, served_via=refs[best[a].ags], offering_ids=offerings.get(a, []))
-                for a, node in zip(order, nodes, strict=True)
-            ],
-        )
-
-    @staticmethod
-    def _languages(state: ActorState, offering_id: str) -> list[str]:
-        """The languages of whoever serves: an offering's own, else the actor's."""
-        if offering_id and state.offerings[offering_id].languages:
-            return state.offerings[offering_id].languages
-        return state.profile.languages
+        languages = domain.check_languages(req.languages, "languages")
+        offset = search.position(req.after)
+        found = await views.responsible(self.db, req.topic, req.region, languages, offset=offset,
+                                        limit=req.first + 1)
+        page, more = found[: req.first], len(found) > req.first
+        total = await views.responsible_count(self.db, req.topic, req.region, languages) if req.with_total else None
+        states = await views.load_actors(self.db, [s.actor_id for s in page])
+        nodes = await self._replies([states[s.actor_id] for s in page], viewer)
+        refs = await views.region_refs(self.db, {s.ags for s in page})
+        edges = [
+            api.ResponsibleActorEdge(cursor=search.cursor(offset + n + 1), node=api.ResponsibleActor(
+                actor=node, served_via=refs[serving.ags], offering_ids=serving.offering_ids))
+            for n, (serving, node) in enumerate(zip(page, nodes, strict=True))
+        ]
+        return api.ResponsibleActorConnection(region=region, edges=edges,
+                                              page_info=self._page_info(offset, edges, more), total_count=total)
 
     async def region_coverage(self, req: api.GetRegionCoverage, ctx: RequestContext) -> api.RegionCoverage:
         region = await self._region(req.region, "region")
@@ -555,24 +578,37 @@ class DirectoryService(ServiceRuntime):
     async def import_actors(self, req: api.ImportActors, ctx: RequestContext) -> api.ActorsImportReport:
         """Operator only, as identity.create_admin: deploy/ lets only the operator publish
         directory.import_actors (the gateway is denied it by name), so no token is asked.
-        Every row is checked before the first is written; one problem writes nothing."""
+        Every row is checked before the first is written; one problem writes nothing.
+
+        The rows of a batch are written side by side (claims and appends in flight
+        together), so a batch answers in a fraction of the request timeout. Each imported
+        actor's id is made from its row (`stable_id`), so a run cut short anywhere — even
+        between a slug's claim and its event — is finished by running the import again:
+        the claim is found to be the row's own, and an actor already stored is unchanged."""
         known = await self._known([key for row in req.actors for key in row.regions])
         actors, problems = await self._plan_import(req.actors, known)
         if problems or not req.commit:
             return api.ActorsImportReport(committed=False, actors=actors, problems=problems)
-        done: list[api.ImportedActor] = []
-        for planned in actors:
+        slots = asyncio.Semaphore(IMPORTS_IN_FLIGHT)
+
+        async def one(planned: api.ImportedActor) -> api.ImportedActor | api.ImportProblem:
             if planned.outcome == "unchanged":
-                done.append(planned)
-                continue
-            try:
-                actor_id = await self._import_one(req.actors[planned.row], planned.slug, known)
-            except Conflict as e:
-                # Someone took the name between the check and now; the rest still goes in,
-                # and importing the file again finds what this run created.
-                problems.append(api.ImportProblem(row=planned.row, field="name", message=e.message))
-                continue
-            done.append(planned.model_copy(update={"actor_id": actor_id, "outcome": "created"}))
+                return planned
+            async with slots:
+                try:
+                    actor_id = await self._import_one(req.actors[planned.row], planned.slug, known)
+                except Conflict as e:
+                    # Someone took the name between the check and now; the rest still goes in,
+                    # and importing the file again finds what this run created.
+                    return api.ImportProblem(row=planned.row, field="name", message=e.message)
+            return planned.model_copy(update={"actor_id": actor_id, "outcome": "created"})
+
+        done: list[api.ImportedActor] = []
+        for result in await asyncio.gather(*(one(planned) for planned in actors)):
+            if isinstance(result, api.ImportProblem):
+                problems.append(result)
+            else:
+                done.append(result)
         log.info("directory.actors_imported", created=sum(a.outcome == "created" for a in done),
                  unchanged=sum(a.outcome == "unchanged" for a in done), failed=len(problems))
         return api.ActorsImportReport(committed=True, actors=done, problems=problems)
@@ -580,16 +616,20 @@ class DirectoryService(ServiceRuntime):
     async def _plan_import(self, rows: list[api.CreateActor], known: set[str]
                            ) -> tuple[list[api.ImportedActor], list[api.ImportProblem]]:
         slugs = [domain.import_slug(row) for row in rows]
-        twins = domain.repeated(slugs) | domain.repeated([search.fold(row.name) for row in rows])
+        folded = [search.fold(row.name) for row in rows]
+        twins = domain.repeated(slugs) | domain.repeated(folded)
+        by_slug, by_name = await views.holders(self.db, list(dict.fromkeys(slugs)), list(dict.fromkeys(folded)))
+        holder_ids = [by_slug.get(slug) or by_name.get(name) for slug, name in zip(slugs, folded, strict=True)]
+        held = await views.load_actors(self.db, [i for i in dict.fromkeys(holder_ids) if i])
         actors: list[api.ImportedActor] = []
         problems: list[api.ImportProblem] = []
-        for n, (row, slug) in enumerate(zip(rows, slugs, strict=True)):
+        for n, (row, slug, holder_id) in enumerate(zip(rows, slugs, holder_ids, strict=True)):
             found = [api.ImportProblem(row=n, field=e.field, message=e.message)
                      for e in domain.profile_problems(domain.import_profile(row, slug), known)]
             if n in twins:
                 found.append(api.ImportProblem(row=n, field="name",
                                                message="another row of this import has the same name"))
-            holder = await self._holder(slug, row.name)
+            holder = held.get(holder_id) if holder_id else None
             if holder is not None and not found:
                 if holder.profile == domain.check_profile(domain.import_profile(row, slug), known):
                     actors.append(api.ImportedActor(row=n, actor_id=holder.id, slug=slug, outcome="unchanged"))
@@ -603,19 +643,16 @@ class DirectoryService(ServiceRuntime):
                 actors.append(api.ImportedActor(row=n, actor_id=None, slug=slug, outcome="new"))
         return actors, problems
 
-    async def _holder(self, slug: str, name: str) -> ActorState | None:
-        """The actor that holds an import row's slug or, under another slug, its name."""
-        actor_id = await views.actor_id_by_slug(self.db, slug)
-        if actor_id is None:
-            actor_id = next(iter(await views.actor_ids_by_name(self.db, name)), None)
-        return await views.load_actor(self.db, actor_id) if actor_id else None
-
     async def _import_one(self, row: api.CreateActor, slug: str, known: set[str]) -> str:
-        actor_id = new_id()
+        profile = domain.check_profile(domain.import_profile(row, slug), known)
+        actor_id = stable_id("directory.import", slug, profile.model_dump_json())
         event = domain.decide_import(row, actor_id=actor_id, slug=slug, known_regions=known)
         await self._claim_slug(slug, actor_id, explicit=True)
 
-        async def decision() -> Decision:
+        async def decision() -> Decision | None:
+            # Decided again after a lost race: another run of the same import stored it first.
+            if await views.load_actor(self.db, actor_id) is not None:
+                return None
             return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
 
         assert self.commands is not None

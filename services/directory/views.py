@@ -7,11 +7,15 @@ other actor tables are derived from it on every event, for queries only:
   cover, for filters and facets;
 - `actor_coverage`: one row per (topic, region) an actor or one of its offerings serves,
   for "who is responsible here" and coverage;
-- `actor_search`: the FTS5 trigram index over folded text (see search.py);
+- `actor_index`: the FTS5 index of word suffixes and filter tags (see search.py), which
+  answers a search with its filters in one index query; `actor_tags`: each actor's
+  kind, topics and languages, for counting facets over the matches;
 - `members`, `invitations`: lookups by account and by token hash;
 - `history`: who changed what, when;
 - `actor_mentions`: every mail address an actor's events mention, so that erasing a person
   finds each actor that holds (or ever held) their address (services/directory/privacy.py).
+
+`VERSION` changes with the schema: the projector then rebuilds the view from the stream.
 
 Regions keep a closure table (`region_paths`: every ancestor of every region, itself at
 distance 0), so "serves this region" is one join whatever the depth: an actor serves R
@@ -27,21 +31,25 @@ from dataclasses import dataclass
 import aiosqlite
 
 from proto import directory as api
-from proto.envelope import Envelope
+from proto.envelope import Envelope, Event
 from services.directory import domain, search
 from services.directory.domain import ActorState
 from services.kernel import privacy
+from services.kernel.projector import Applied
+from services.kernel.readers import Readers
+
+# What the query functions take: the projector's readers, or (while projecting) its writer.
+Database = Readers | aiosqlite.Connection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actors (
-    pk        INTEGER PRIMARY KEY,   -- rowid of the actor's row in actor_search
+    pk        INTEGER PRIMARY KEY,   -- rowid of the actor's row in actor_index
     id        TEXT NOT NULL UNIQUE,
     slug      TEXT NOT NULL,
     kind      TEXT NOT NULL,
     name      TEXT NOT NULL,
     sort_name TEXT NOT NULL,
     status    TEXT NOT NULL,
-    haystack  TEXT NOT NULL,         -- folded text, for query words too short for trigrams
     state     TEXT NOT NULL,         -- domain.ActorState as JSON
     version   INTEGER NOT NULL
 );
@@ -59,17 +67,21 @@ CREATE INDEX IF NOT EXISTS actor_topics_topic ON actor_topics (topic);
 CREATE TABLE IF NOT EXISTS actor_languages (
     actor_id TEXT NOT NULL, language TEXT NOT NULL, PRIMARY KEY (actor_id, language)
 );
+CREATE TABLE IF NOT EXISTS actor_tags (
+    pk INTEGER NOT NULL, tag TEXT NOT NULL, PRIMARY KEY (pk, tag)   -- k:<kind> t:<topic> l:<language>
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS actor_coverage (
     actor_id    TEXT NOT NULL,
     offering_id TEXT NOT NULL,       -- '' for the actor itself
     topic       TEXT NOT NULL,
-    ags         TEXT NOT NULL
+    ags         TEXT NOT NULL,
+    languages   TEXT NOT NULL        -- of whoever serves, '|de|ar|': an offering's own, else the actor's
 );
 CREATE INDEX IF NOT EXISTS actor_coverage_topic ON actor_coverage (topic, ags);
 CREATE INDEX IF NOT EXISTS actor_coverage_ags ON actor_coverage (ags);
 CREATE INDEX IF NOT EXISTS actor_coverage_actor ON actor_coverage (actor_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS actor_search USING fts5 (
-    name, short_name, body, tokenize = 'trigram'
+CREATE VIRTUAL TABLE IF NOT EXISTS actor_index USING fts5 (
+    name, short_name, body, tags, tokenize = "unicode61 remove_diacritics 0 tokenchars '_-'"
 );
 CREATE TABLE IF NOT EXISTS members (
     actor_id TEXT NOT NULL, account_id TEXT NOT NULL, role TEXT NOT NULL,
@@ -118,82 +130,164 @@ TOPIC_LABELS = {t.slug: f"{t.de} {t.en}" for t in api.TOPICS}
 
 class DirectoryView:
     SCHEMA = SCHEMA
+    VERSION = 2  # 2: suffix index with filter tags instead of trigrams
 
     async def apply(self, db: aiosqlite.Connection, envelope: Envelope, seq: int, subject: str) -> None:
-        event = envelope.event()
-        if isinstance(event, api.RegionsImported):
-            await _apply_regions(db, event, seq)
-            return
-        actor_id: str = event.actor_id  # type: ignore[attr-defined]
-        before = await load_actor(db, actor_id)
-        after = domain.evolve(before, event, version=seq, at=envelope.occurred_at, by=envelope.by)
-        await _write_actor(db, after)
+        await self.apply_batch(db, [Applied(envelope, seq, subject)])
+
+    async def apply_batch(self, db: aiosqlite.Connection, events: Sequence[Applied]) -> None:
+        """Events in stream order, in the projector's transaction. Runs of actor events are
+        written together (a few statements per run, whatever its length); a regions import
+        between them is applied in its place, since later actors' search text names regions."""
+        run: list[tuple[Applied, Event]] = []
+        for applied in events:
+            event = applied.envelope.event()
+            if isinstance(event, api.RegionsImported):
+                await _apply_actors(db, run)
+                run = []
+                await _apply_regions(db, event, applied.seq)
+            else:
+                run.append((applied, event))
+        await _apply_actors(db, run)
+
+
+# ---- projection: actors ----------------------------------------------------------------
+
+async def _apply_actors(db: aiosqlite.Connection, run: list[tuple[Applied, Event]]) -> None:
+    if not run:
+        return
+    states = await load_actors(db, list(dict.fromkeys(e.actor_id for _, e in run)))  # type: ignore[attr-defined]
+    existed = set(states)
+    history: list[tuple[object, ...]] = []
+    mentions: list[tuple[str, str]] = []
+    redacted: set[str] = set()
+    for applied, event in run:
+        envelope, actor_id = applied.envelope, event.actor_id  # type: ignore[attr-defined]
+        before = states.get(actor_id)
+        changes, about = domain.describe(event, before)
+        states[actor_id] = domain.evolve(before, event, version=applied.seq, at=envelope.occurred_at,
+                                         by=envelope.by)
         if isinstance(event, api.ActorRedacted):
-            # The snapshot's history replaces the actor's, and is all its mentions.
-            await db.execute("DELETE FROM history WHERE actor_id = ?", (actor_id,))
-            await db.executemany(_INSERT_HISTORY, [
-                (h.seq, actor_id, h.type, h.occurred_at.isoformat(), h.by, json.dumps(h.changes), h.subject)
-                for h in event.history
-            ])
-            await db.execute("DELETE FROM actor_mentions WHERE actor_id = ?", (actor_id,))
+            # The snapshot's history replaces the actor's (this batch's rows too), and its
+            # mentions start again from nothing.
+            redacted.add(actor_id)
+            history = [h for h in history if h[1] != actor_id]
+            mentions = [m for m in mentions if m[0] != actor_id]
+            history += [(h.seq, actor_id, h.type, h.occurred_at.isoformat(), h.by, json.dumps(h.changes), h.subject)
+                        for h in event.history]
         else:
-            changes, about = domain.describe(event, before)
-            await db.execute(_INSERT_HISTORY, (seq, actor_id, envelope.type.removeprefix("directory."),
-                                               envelope.occurred_at.isoformat(), envelope.by,
-                                               json.dumps(changes), about))
-        await db.executemany("INSERT INTO actor_mentions VALUES (?, ?) ON CONFLICT DO NOTHING",
-                             [(actor_id, address) for address in domain.mentioned_addresses(event)])
+            history.append((applied.seq, actor_id, envelope.type.removeprefix("directory."),
+                            envelope.occurred_at.isoformat(), envelope.by, json.dumps(changes), about))
+        mentions += [(actor_id, address) for address in domain.mentioned_addresses(event)]
+    touched = list(dict.fromkeys(e.actor_id for _, e in run))  # type: ignore[attr-defined]
+    await _write_actors(db, [states[i] for i in touched], existed=existed)
+    if redacted:
+        await db.executemany("DELETE FROM history WHERE actor_id = ?", [(a,) for a in redacted])
+        await db.executemany("DELETE FROM actor_mentions WHERE actor_id = ?", [(a,) for a in redacted])
+    await db.executemany(_INSERT_HISTORY, history)
+    await db.executemany("INSERT INTO actor_mentions VALUES (?, ?) ON CONFLICT DO NOTHING", mentions)
 
 
 _INSERT_HISTORY = ("INSERT INTO history (seq, actor_id, type, occurred_at, by, changes, subject) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?)")
 
 
-# ---- projection: actors ----------------------------------------------------------------
+DERIVED = ("actor_regions", "actor_topics", "actor_languages", "actor_coverage", "members", "invitations")
 
-async def _write_actor(db: aiosqlite.Connection, state: ActorState) -> None:
-    profile = state.profile
-    region_names = await _names(db, profile.regions)
-    name = profile.name
-    short = profile.short_name or ""
-    body = _search_body(state, region_names)
-    await db.execute(
-        "INSERT INTO actors (id, slug, kind, name, sort_name, status, haystack, state, version) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, "
+
+async def _write_actors(db: aiosqlite.Connection, states: list[ActorState], existed: set[str]) -> None:
+    """Each actor's row, index entry and derived rows, as its state now says. Rows of the
+    actors in `existed` are replaced; the others are new (nothing to delete: a rebuild, an import)."""
+    derived = [_derived(state) for state in states]
+    keys = {ags for d in derived for _, ags in d["actor_regions"]}
+    names = await _names(db, keys)
+    around = await _ancestors(db, keys)
+    rows, entries = [], []
+    for state, d in zip(states, derived, strict=True):
+        profile = state.profile
+        rows.append((state.id, profile.slug, profile.kind, profile.name, search.fold(profile.name), state.status,
+                     state.model_dump_json(), state.version))
+        regions = [ags for _, ags in d["actor_regions"]]
+        tags = [search.tag("s", state.status), search.tag("k", profile.kind)]
+        tags += [search.tag("t", t) for _, t in d["actor_topics"]]
+        tags += [search.tag("l", lang) for _, lang in d["actor_languages"]]
+        tags += [search.tag("a", ags) for ags in regions]
+        tags += [search.tag("w", w) for w in dict.fromkeys(w for ags in regions for w in around.get(ags, [ags]))]
+        entries.append((search.index_text(profile.name), search.index_text(profile.short_name or ""),
+                        search.index_text(_search_body(state, names)), " ".join(tags)))
+    await db.executemany(
+        "INSERT INTO actors (id, slug, kind, name, sort_name, status, state, version) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET slug = excluded.slug, "
         "kind = excluded.kind, name = excluded.name, sort_name = excluded.sort_name, "
-        "status = excluded.status, haystack = excluded.haystack, state = excluded.state, "
-        "version = excluded.version",
-        (state.id, profile.slug, profile.kind, name, search.fold(name), state.status,
-         " ".join(search.fold_variants(t) for t in (name, short, body)),
-         state.model_dump_json(), state.version),
-    )
-    async with db.execute("SELECT pk FROM actors WHERE id = ?", (state.id,)) as cur:
-        pk = (await cur.fetchone())[0]
-    await db.execute("DELETE FROM actor_search WHERE rowid = ?", (pk,))
-    await db.execute(
-        "INSERT INTO actor_search (rowid, name, short_name, body) VALUES (?, ?, ?, ?)",
-        (pk, search.fold_variants(name), search.fold_variants(short), search.fold_variants(body)),
-    )
-    for table in ("actor_regions", "actor_topics", "actor_languages", "actor_coverage", "members",
-                  "invitations"):
-        await db.execute(f"DELETE FROM {table} WHERE actor_id = ?", (state.id,))
-    regions, topics, languages = set(profile.regions), set(profile.topics), set(profile.languages)
-    coverage = {("", topic, ags) for topic in profile.topics for ags in profile.regions}
+        "status = excluded.status, state = excluded.state, version = excluded.version", rows)
+    ids = [s.id for s in states]
+    async with db.execute(f"SELECT id, pk FROM actors WHERE id IN ({','.join('?' * len(ids))})", ids) as cur:
+        pks = {r[0]: r[1] for r in await cur.fetchall()}
+    old = [i for i in ids if i in existed]
+    await db.executemany("DELETE FROM actor_index WHERE rowid = ?", [(pks[i],) for i in old])
+    await db.executemany("INSERT INTO actor_index (rowid, name, short_name, body, tags) VALUES (?, ?, ?, ?, ?)",
+                         [(pks[i], *entry) for i, entry in zip(ids, entries, strict=True)])
+    await db.executemany("DELETE FROM actor_tags WHERE pk = ?", [(pks[i],) for i in old])
+    await db.executemany("INSERT INTO actor_tags VALUES (?, ?)", [
+        (pks[state.id], tag) for state, d in zip(states, derived, strict=True) for tag in (
+            [f"k:{state.profile.kind}"] + [f"t:{t}" for _, t in d["actor_topics"]]
+            + [f"l:{lang}" for _, lang in d["actor_languages"]])])
+    for table in DERIVED:
+        await db.executemany(f"DELETE FROM {table} WHERE actor_id = ?", [(i,) for i in old])
+    rows_of: dict[str, list[tuple[str, ...]]] = {table: [] for table in DERIVED}
+    for d in derived:
+        for table, values in d.items():
+            rows_of[table] += values
+    await db.executemany("INSERT INTO actor_regions VALUES (?, ?)", rows_of["actor_regions"])
+    await db.executemany("INSERT INTO actor_topics VALUES (?, ?)", rows_of["actor_topics"])
+    await db.executemany("INSERT INTO actor_languages VALUES (?, ?)", rows_of["actor_languages"])
+    await db.executemany("INSERT INTO actor_coverage VALUES (?, ?, ?, ?, ?)", rows_of["actor_coverage"])
+    await db.executemany("INSERT INTO members VALUES (?, ?, ?)", rows_of["members"])
+    await db.executemany("INSERT INTO invitations VALUES (?, ?, ?)", rows_of["invitations"])
+
+
+def _languages_key(languages: Iterable[str]) -> str:
+    return "|" + "|".join(languages) + "|"
+
+
+def _derived(state: ActorState) -> dict[str, list[tuple[str, ...]]]:
+    """The rows of the query tables that one actor's state makes (each list without repeats)."""
+    profile = state.profile
+    regions, topics, languages = dict.fromkeys(profile.regions), dict.fromkeys(profile.topics), dict.fromkeys(
+        profile.languages)
+    own = _languages_key(profile.languages)
+    coverage = {("", topic, ags, own): None for topic in profile.topics for ags in profile.regions}
     for offering_id, offering in state.offerings.items():
         served = offering.regions or profile.regions
-        regions.update(offering.regions)
-        topics.update(offering.topics)
-        languages.update(offering.languages)
-        coverage.update((offering_id, topic, ags) for topic in offering.topics for ags in served)
-    await db.executemany("INSERT INTO actor_regions VALUES (?, ?)", [(state.id, a) for a in regions])
-    await db.executemany("INSERT INTO actor_topics VALUES (?, ?)", [(state.id, t) for t in topics])
-    await db.executemany("INSERT INTO actor_languages VALUES (?, ?)", [(state.id, lang) for lang in languages])
-    await db.executemany("INSERT INTO actor_coverage VALUES (?, ?, ?, ?)",
-                         [(state.id, o, t, a) for o, t, a in coverage])
-    await db.executemany("INSERT INTO members VALUES (?, ?, ?)",
-                         [(state.id, account, m.role) for account, m in state.members.items()])
-    await db.executemany("INSERT INTO invitations VALUES (?, ?, ?)",
-                         [(i.token_hash, state.id, i.id) for i in state.invitations.values()])
+        speaks = _languages_key(offering.languages) if offering.languages else own
+        regions.update(dict.fromkeys(offering.regions))
+        topics.update(dict.fromkeys(offering.topics))
+        languages.update(dict.fromkeys(offering.languages))
+        coverage.update({(offering_id, topic, ags, speaks): None for topic in offering.topics for ags in served})
+    return {
+        "actor_regions": [(state.id, a) for a in regions],
+        "actor_topics": [(state.id, t) for t in topics],
+        "actor_languages": [(state.id, lang) for lang in languages],
+        "actor_coverage": [(state.id, o, t, a, langs) for o, t, a, langs in coverage],
+        "members": [(state.id, account, m.role) for account, m in state.members.items()],
+        "invitations": [(i.token_hash, state.id, i.id) for i in state.invitations.values()],
+    }
+
+
+async def _ancestors(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, list[str]]:
+    """Each region with the regions around it (itself first)."""
+    keys = list(keys)
+    if not keys:
+        return {}
+    async with db.execute(
+        f"SELECT descendant, ancestor FROM region_paths WHERE descendant IN ({','.join('?' * len(keys))}) "
+        "ORDER BY descendant, distance", keys
+    ) as cur:
+        rows = await cur.fetchall()
+    found: dict[str, list[str]] = {}
+    for descendant, ancestor in rows:
+        found.setdefault(descendant, []).append(ancestor)
+    return found
 
 
 def _search_body(state: ActorState, region_names: dict[str, str]) -> str:
@@ -263,10 +357,20 @@ async def actor_id_by_slug(db: aiosqlite.Connection, slug: str) -> str | None:
     return row[0] if row else None
 
 
-async def actor_ids_by_name(db: aiosqlite.Connection, name: str) -> list[str]:
-    """Actors whose name folds to the same as `name` ("Caritas Saarbrücken" = "caritas saarbruecken")."""
-    async with db.execute("SELECT id FROM actors WHERE sort_name = ? ORDER BY id", (search.fold(name),)) as cur:
-        return [r[0] for r in await cur.fetchall()]
+async def holders(db: Database, slugs: Sequence[str], folded_names: Sequence[str]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """For an import: which actor holds each slug (the newest), and each folded name (the first by id)."""
+    by_slug: dict[str, str] = {}
+    by_name: dict[str, str] = {}
+    if slugs:
+        async with db.execute(f"SELECT slug, id FROM actors WHERE slug IN ({','.join('?' * len(slugs))}) "
+                              "ORDER BY version", list(slugs)) as cur:
+            by_slug = {slug: actor_id for slug, actor_id in await cur.fetchall()}
+    if folded_names:
+        async with db.execute(f"SELECT sort_name, id FROM actors WHERE sort_name IN "
+                              f"({','.join('?' * len(folded_names))}) ORDER BY id DESC", list(folded_names)) as cur:
+            by_name = {name: actor_id for name, actor_id in await cur.fetchall()}
+    return by_slug, by_name
 
 
 async def actor_ids_of_member(db: aiosqlite.Connection, account_id: str) -> list[str]:
@@ -299,18 +403,18 @@ class Visibility:
     account_id: str | None
     admin: bool
 
-    def sql(self) -> tuple[str, list[object]]:
-        if self.admin:
-            allowed = self.statuses
-        elif self.account_id is None:
-            allowed = tuple(s for s in self.statuses if s == "approved")
-        else:
-            marks = ",".join("?" * len(self.statuses))
-            return (f"a.status IN ({marks}) AND (a.status = 'approved' OR EXISTS (SELECT 1 FROM members m "
-                    "WHERE m.actor_id = a.id AND m.account_id = ?))", [*self.statuses, self.account_id])
-        if not allowed:
-            return "0", []
-        return f"a.status IN ({','.join('?' * len(allowed))})", list(allowed)
+    def allowed(self) -> tuple[str, ...]:
+        """The statuses the caller may see in general (members: also their own actors')."""
+        if self.admin or self.account_id is not None:
+            return self.statuses
+        return tuple(s for s in self.statuses if s == "approved")
+
+    def membership_sql(self) -> tuple[str, tuple[object, ...]] | None:
+        """For a member asking for other than approved actors: only their own, besides approved."""
+        if self.admin or self.account_id is None or set(self.statuses) == {"approved"}:
+            return None
+        return ("(a.status = 'approved' OR EXISTS (SELECT 1 FROM members m WHERE m.actor_id = a.id "
+                "AND m.account_id = ?))", (self.account_id,))
 
 
 @dataclass(frozen=True)
@@ -323,97 +427,151 @@ class ActorQuery:
     visibility: Visibility
 
 
-def _where(q: ActorQuery, with_text: bool) -> tuple[str, list[object]]:
-    clauses, params = [], []
-    sql, values = q.visibility.sql()
-    clauses.append(sql)
-    params += values
-    if q.kinds:
-        clauses.append(f"a.kind IN ({','.join('?' * len(q.kinds))})")
-        params += q.kinds
+@dataclass(frozen=True)
+class Plan:
+    """A search as SQL: the index expression (None: every actor the statuses allow), and
+    what SQL must still check (a member's own actors)."""
+
+    expression: str | None
+    ranked: bool  # by text relevance; else by name
+    statuses: tuple[str, ...]
+    extra: tuple[str, tuple[object, ...]] | None
+    empty: bool = False  # nothing can match (an anonymous caller asking for pending actors)
+
+
+async def plan(db: Database, q: ActorQuery) -> Plan:
+    statuses = q.visibility.allowed()
+    parts = []
+    if text := search.text_expression(q.words):
+        parts.append(text)
     # Within one facet any value matches; across facets all must.
-    if q.topics:
-        clauses.append("EXISTS (SELECT 1 FROM actor_topics t WHERE t.actor_id = a.id AND t.topic IN "
-                       f"({','.join('?' * len(q.topics))}))")
-        params += q.topics
-    if q.languages:
-        clauses.append("EXISTS (SELECT 1 FROM actor_languages l WHERE l.actor_id = a.id AND l.language IN "
-                       f"({','.join('?' * len(q.languages))}))")
-        params += q.languages
+    for kind, values in (("k", q.kinds), ("t", q.topics), ("l", q.languages)):
+        if values:
+            parts.append(search.any_of([search.tag(kind, v) for v in values]))
     if q.region:
-        # Active in the region: serving it or a region around it, or a region inside it.
-        clauses.append(
-            "(EXISTS (SELECT 1 FROM actor_regions r JOIN region_paths p ON p.ancestor = r.ags "
-            "WHERE r.actor_id = a.id AND p.descendant = ?) OR EXISTS (SELECT 1 FROM actor_regions r "
-            "JOIN region_paths p ON p.descendant = r.ags WHERE r.actor_id = a.id AND p.ancestor = ?))"
-        )
-        params += [q.region, q.region]
-    if with_text and (expression := search.fts_expression(q.words)):
-        clauses.append("a.pk IN (SELECT rowid FROM actor_search WHERE actor_search MATCH ?)")
-        params.append(expression)
-    for word in search.short_terms(q.words):
-        clauses.append("instr(a.haystack, ?) > 0")
-        params.append(word)
-    return " AND ".join(clauses), params
+        # Active in the region: serving a region inside it or itself (within), or one around it (at).
+        around = [a for a in (await _ancestors(db, [q.region])).get(q.region, []) if a != q.region]
+        parts.append(search.any_of([search.tag("w", q.region)] + [search.tag("a", a) for a in around]))
+    if parts:
+        parts.append(search.any_of([search.tag("s", s) for s in statuses] or ["_s_none"]))
+    return Plan(expression=" AND ".join(parts) or None, ranked=bool(q.words), statuses=statuses,
+                extra=q.visibility.membership_sql(), empty=not statuses)
 
 
-async def search_actors(db: aiosqlite.Connection, q: ActorQuery, *, offset: int,
-                        limit: int) -> tuple[list[str], int]:
-    """One page of actor ids, and how many match in all."""
-    expression = search.fts_expression(q.words)
-    where, params = _where(q, with_text=False)
-    if expression:
-        w1, w2, w3 = search.WEIGHTS
-        sql = (f"SELECT a.id FROM actors a JOIN (SELECT rowid AS r, bm25(actor_search, {w1}, {w2}, {w3}) "
-               "AS rank FROM actor_search WHERE actor_search MATCH ?) s ON s.r = a.pk "
-               f"WHERE {where} ORDER BY s.rank, a.sort_name, a.id LIMIT ? OFFSET ?")
-        page_params = [expression, *params, limit, offset]
+def _matching(p: Plan) -> tuple[str, list[object]]:
+    """SQL selecting the matching actors' pk, and its parameters."""
+    clauses, params = [], []
+    if p.expression:
+        clauses.append("a.pk IN (SELECT rowid FROM actor_index WHERE actor_index MATCH ?)")
+        params.append(p.expression)
     else:
-        sql = f"SELECT a.id FROM actors a WHERE {where} ORDER BY a.sort_name, a.id LIMIT ? OFFSET ?"
-        page_params = [*params, limit, offset]
-    async with db.execute(sql, page_params) as cur:
-        ids = [r[0] for r in await cur.fetchall()]
-    where_all, params_all = _where(q, with_text=True)
-    async with db.execute(f"SELECT count(*) FROM actors a WHERE {where_all}", params_all) as cur:
-        total = (await cur.fetchone())[0]
-    return ids, total
+        clauses.append(f"a.status IN ({','.join('?' * len(p.statuses))})")
+        params += p.statuses
+    if p.extra:
+        clauses.append(p.extra[0])
+        params += p.extra[1]
+    return f"SELECT a.pk FROM actors a WHERE {' AND '.join(clauses)}", params
 
 
-async def facets(db: aiosqlite.Connection, q: ActorQuery) -> api.Facets:
-    where, params = _where(q, with_text=True)
-    queries = {
-        "kinds": f"SELECT a.kind, count(*) FROM actors a WHERE {where} GROUP BY a.kind",
-        "topics": "SELECT t.topic, count(*) FROM actor_topics t JOIN actors a ON a.id = t.actor_id "
-                  f"WHERE {where} GROUP BY t.topic",
-        "languages": "SELECT l.language, count(*) FROM actor_languages l JOIN actors a ON a.id = l.actor_id "
-                     f"WHERE {where} GROUP BY l.language",
-    }
-    counted: dict[str, list[api.FacetCount]] = {}
-    for name, sql in queries.items():
-        async with db.execute(sql, params) as cur:
-            rows = await cur.fetchall()
-        counted[name] = [api.FacetCount(value=v, count=n) for v, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
-    return api.Facets(**counted)
+async def search_actors(db: Database, p: Plan, *, offset: int, limit: int) -> list[str]:
+    """One page of actor ids: ranked and paged in the index, then by name."""
+    if p.empty:
+        return []
+    extra, extra_params = p.extra if p.extra else ("1", ())
+    if p.ranked:
+        w = ", ".join(str(x) for x in search.WEIGHTS)
+        sql = (f"SELECT a.id FROM actor_index s JOIN actors a ON a.pk = s.rowid WHERE actor_index MATCH ? "
+               f"AND {extra} ORDER BY bm25(actor_index, {w}), a.sort_name, a.id LIMIT ? OFFSET ?")
+        params = [p.expression, *extra_params, limit, offset]
+    else:
+        matching, params = _matching(p)
+        sql = f"SELECT a.id FROM actors a WHERE a.pk IN ({matching}) ORDER BY a.sort_name, a.id LIMIT ? OFFSET ?"
+        params = [*params, limit, offset]
+    async with db.execute(sql, params) as cur:
+        return [r[0] for r in await cur.fetchall()]
+
+
+async def count(db: Database, p: Plan) -> int:
+    if p.empty:
+        return 0
+    if p.expression and not p.extra:
+        sql, params = "SELECT count(*) FROM actor_index WHERE actor_index MATCH ?", [p.expression]
+    else:
+        matching, params = _matching(p)
+        sql = f"SELECT count(*) FROM ({matching})"
+    async with db.execute(sql, params) as cur:
+        return (await cur.fetchone())[0]
+
+
+FACET_OF = {"k": "kinds", "t": "topics", "l": "languages"}
+
+
+async def facets(db: Database, p: Plan) -> api.Facets:
+    """Counts per kind, topic and language over every match (not just the page)."""
+    counted: dict[str, list[tuple[str, int]]] = {name: [] for name in FACET_OF.values()}
+    if not p.empty:
+        matching, params = _matching(p)
+        async with db.execute(f"SELECT tag, count(*) FROM actor_tags WHERE pk IN ({matching}) GROUP BY tag",
+                              params) as cur:
+            for tag, n in await cur.fetchall():
+                kind, _, value = tag.partition(":")
+                counted[FACET_OF[kind]].append((value, n))
+    return api.Facets(**{name: [api.FacetCount(value=v, count=n) for v, n in sorted(rows, key=lambda r: (-r[1], r[0]))]
+                             for name, rows in counted.items()})
 
 
 @dataclass(frozen=True)
 class Serving:
-    """One way an actor (or one of its offerings) serves a topic in a region."""
+    """The most specific way an actor (itself or by offerings) serves a topic in a region."""
 
     actor_id: str
-    offering_id: str  # '' for the actor itself
     ags: str
     distance: int  # 0: the region itself; 1: its parent; …
+    offering_ids: list[str]
 
 
-async def serving(db: aiosqlite.Connection, topic: str, region: str) -> list[Serving]:
+def _serving_sql(languages: list[str]) -> tuple[str, list[object]]:
+    """Coverage rows serving a topic in a region (and, given languages, in any of them)."""
+    speaks = " OR ".join("instr(c.languages, ?) > 0" for _ in languages)
+    # CROSS JOIN fixes the order: the region's few ancestors, then their coverage rows by
+    # (topic, ags), then those actors — never every actor of the topic in the whole state.
+    sql = ("FROM region_paths p CROSS JOIN actor_coverage c ON c.ags = p.ancestor "
+           "CROSS JOIN actors a ON a.id = c.actor_id AND a.status = 'approved' WHERE p.descendant = ? "
+           "AND c.topic = ?" + (f" AND ({speaks})" if languages else ""))
+    return sql, [f"|{lang}|" for lang in languages]
+
+
+async def responsible(db: Database, topic: str, region: str, languages: list[str], *, offset: int,
+                      limit: int) -> list[Serving]:
+    """Who serves `topic` in `region`: most specific first (the region itself, then around
+    it), then by name; one page."""
+    rows_sql, lang_params = _serving_sql(languages)
     async with db.execute(
-        "SELECT c.actor_id, c.offering_id, c.ags, p.distance FROM actor_coverage c "
-        "JOIN region_paths p ON p.ancestor = c.ags AND p.descendant = ? "
-        "JOIN actors a ON a.id = c.actor_id AND a.status = 'approved' WHERE c.topic = ?",
-        (region, topic),
+        f"SELECT c.actor_id, min(p.distance) AS d, a.sort_name {rows_sql} GROUP BY c.actor_id "
+        "ORDER BY d, a.sort_name, c.actor_id LIMIT ? OFFSET ?", [region, topic, *lang_params, limit, offset]
     ) as cur:
-        return [Serving(*row) for row in await cur.fetchall()]
+        page = [(r[0], r[1]) for r in await cur.fetchall()]
+    if not page:
+        return []
+    marks = ",".join("?" * len(page))
+    async with db.execute(
+        f"SELECT c.actor_id, c.offering_id, c.ags, p.distance {rows_sql} AND c.actor_id IN ({marks}) "
+        "ORDER BY p.distance, c.ags, c.offering_id", [region, topic, *lang_params, *(a for a, _ in page)]
+    ) as cur:
+        rows = await cur.fetchall()
+    via: dict[str, str] = {}
+    offerings: dict[str, list[str]] = {}
+    for actor_id, offering_id, ags, distance in rows:
+        via.setdefault(actor_id, ags)  # the nearest first
+        if offering_id and offering_id not in offerings.setdefault(actor_id, []):
+            offerings[actor_id].append(offering_id)
+    return [Serving(actor_id=a, ags=via[a], distance=d, offering_ids=offerings.get(a, [])) for a, d in page]
+
+
+async def responsible_count(db: Database, topic: str, region: str, languages: list[str]) -> int:
+    rows_sql, lang_params = _serving_sql(languages)
+    async with db.execute(f"SELECT count(DISTINCT c.actor_id) {rows_sql}", [region, topic, *lang_params]) as cur:
+        return (await cur.fetchone())[0]
 
 
 async def coverage(db: aiosqlite.Connection, region: str) -> dict[str, tuple[int, int]]:
@@ -520,19 +678,30 @@ async def _region_rows(db: aiosqlite.Connection, where: str, params: Sequence[ob
         f"FROM regions r WHERE {where} ORDER BY r.folded, r.ags LIMIT 2000", params
     ) as cur:
         rows = await cur.fetchall()
-    return [api.Region(ags=r[0], name=r[1], level=r[2], parent_ags=r[3], children=r[4]) for r in rows]
+    paths = await _paths(db, [r[0] for r in rows])
+    return [api.Region(ags=r[0], name=r[1], level=r[2], parent_ags=r[3], children=r[4], path=paths.get(r[0], []))
+            for r in rows]
+
+
+async def _paths(db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, list[api.RegionRef]]:
+    """Each region's ancestors, the state first: one query for a whole list."""
+    if not keys:
+        return {}
+    marks = ",".join("?" * len(keys))
+    async with db.execute(
+        "SELECT p.descendant, r.ags, r.name, r.level FROM region_paths p JOIN regions r ON r.ags = p.ancestor "
+        f"WHERE p.descendant IN ({marks}) AND p.distance > 0 ORDER BY p.descendant, p.distance DESC", list(keys)
+    ) as cur:
+        rows = await cur.fetchall()
+    paths: dict[str, list[api.RegionRef]] = {}
+    for descendant, ags, name, level in rows:
+        paths.setdefault(descendant, []).append(api.RegionRef(ags=ags, name=name, level=level))
+    return paths
 
 
 async def region(db: aiosqlite.Connection, ags: str) -> api.Region | None:
     found = await _region_rows(db, "r.ags = ?", (ags,))
-    if not found:
-        return None
-    async with db.execute(
-        "SELECT r.ags, r.name, r.level FROM region_paths p JOIN regions r ON r.ags = p.ancestor "
-        "WHERE p.descendant = ? AND p.distance > 0 ORDER BY p.distance DESC", (ags,)
-    ) as cur:
-        path = [api.RegionRef(ags=r[0], name=r[1], level=r[2]) for r in await cur.fetchall()]
-    return found[0].model_copy(update={"path": path})
+    return found[0] if found else None
 
 
 async def list_regions(db: aiosqlite.Connection, *, parent: str | None, level: str | None,

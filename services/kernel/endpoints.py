@@ -28,7 +28,7 @@ from proto import context, subjects
 from proto.client import ERROR_CODE_HEADER, ERROR_HEADER
 from proto.common import Caller, Endpoint
 from proto.envelope import new_id
-from proto.errors import STATUS_OF, ErrorBody, ErrorCode, Invalid, LotseError
+from proto.errors import STATUS_OF, ErrorBody, ErrorCode, Invalid, LotseError, Unavailable
 from proto.validation import invalid_from
 from services.kernel.auth import Principal, TokenVerifier, bearer
 from services.kernel.logging import get_logger
@@ -97,12 +97,21 @@ class Endpoints:
         self._micro: Service | None = None
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
+        self._gate: Callable[[], str | None] | None = None
         self.verifier: TokenVerifier | None = None
+        # What `$SRV.PING.<service>` answers besides the name (the micro service keeps this
+        # dict, not a copy): the runtime keeps `view` = ready | catching-up in it.
+        self.status: dict[str, str] = {"view": "ready"}
 
-    async def start(self, nc: NATS, verifier: TokenVerifier) -> None:
+    async def start(self, nc: NATS, verifier: TokenVerifier,
+                    gate: Callable[[], str | None] | None = None) -> None:
+        """`gate`: why the service cannot answer right now (every request then gets
+        UNAVAILABLE with that reason), or None."""
         self.verifier = verifier
+        self._gate = gate
         self._micro = await add_service(
-            nc, name=self.service, version=self.version, description=f"Lotse {self.service}"
+            nc, name=self.service, version=self.version, description=f"Lotse {self.service}",
+            metadata=self.status,
         )
         group = self._micro.add_group(name=self.service)
         for verb in self.specs:
@@ -134,6 +143,8 @@ class Endpoints:
         try:
             async with self._slots:
                 try:
+                    if self._gate is not None and (reason := self._gate()) is not None:
+                        raise Unavailable(reason)
                     body = self._parse(verb, request.data)
                     ctx = RequestContext(
                         caller=Caller(

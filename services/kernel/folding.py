@@ -1,6 +1,8 @@
-"""Folding text for German-aware full-text search on SQLite FTS5 with the trigram tokenizer.
+"""Folding text for German-aware full-text search on SQLite FTS5.
 
-Shared by every service that searches text people typed (the directory's actors, news items).
+Shared by every service that searches text people typed: news items on the trigram
+tokenizer (below), the directory's actors on an index of word suffixes built from
+`index_words` (services/directory/search.py).
 
 - Compounds: German glues words together ("Wohnungsbaugenossenschaft"); a word tokenizer
   would never find "wohnung" inside it. The trigram tokenizer matches any substring of
@@ -23,23 +25,56 @@ TERM = re.compile(r"[a-z0-9]+")
 TRIGRAM = 3  # the tokenizer's unit: shorter terms cannot use the index
 
 
+# Every combining mark of the Basic Multilingual Plane, as one character class: removing
+# them with one regular expression is many times faster than a walk letter by letter.
+_COMBINING = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
+                                      if unicodedata.combining(chr(c))) + "]")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+_UMLAUT_WORDS = re.compile(r"[^\W_]*[äöü][^\W_]*")
+
+
 def _strip_accents(text: str) -> str:
-    if text.isascii():  # most text is, once umlauts are translated: skip the per-letter walk
+    if text.isascii():  # most text is, once umlauts are translated: nothing to do
         return text
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    if _ASTRAL.search(decomposed):  # maybe a mark beyond that plane (rare scripts): letter by letter
+        return "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _COMBINING.sub("", decomposed)
+
+
+def _two_letter(text: str) -> str:
+    # str.replace, four times, beats str.translate with multi-letter replacements by far.
+    return text.replace("ä", "ae").replace("ö", "oe").replace("ü", "ue").replace("ß", "ss")
+
+
+def _one_letter(text: str) -> str:
+    lower = text.lower()
+    return _strip_accents(lower.replace("ä", "a").replace("ö", "o").replace("ü", "u").replace("ß", "ss")).casefold()
 
 
 def fold(text: str) -> str:
     """The one spelling text and queries are compared in: `Straße München` → `strasse muenchen`."""
-    return _strip_accents(text.lower().translate(TWO_LETTER)).casefold()
+    lower = text.lower()
+    return _strip_accents(_two_letter(lower) if not lower.isascii() else lower).casefold()
 
 
 def fold_variants(text: str) -> str:
-    """What the index holds for a text: its fold, and its single-letter fold when different."""
+    """What a trigram index holds for a text: its fold, and its single-letter fold when different."""
     two = fold(text)
-    one = _strip_accents(text.lower().translate(ONE_LETTER)).casefold()
+    one = _one_letter(text)
     return two if one == two else f"{two} {one}"
+
+
+def index_words(text: str) -> list[str]:
+    """The words a text is found by: its folded words, and the single-letter folds of those
+    with an umlaut ("müller" → "mueller", and "muller")."""
+    two = TERM.findall(fold(text))
+    lower = text.lower()
+    if lower.isascii():
+        return two
+    seen = set(two)
+    extra = [w for word in _UMLAUT_WORDS.findall(lower) for w in TERM.findall(_one_letter(word))]
+    return two + [w for w in dict.fromkeys(extra) if w not in seen]
 
 
 def terms(query: str) -> list[str]:

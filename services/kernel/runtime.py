@@ -5,6 +5,11 @@ start (reactions, mailer, key management) → the eraser, if the service holds p
 data → endpoints. Endpoints come last so that no request is answered before the view has
 resumed; they go first at stop so that requests in flight finish before the view closes.
 
+A view far behind its stream (a deleted file being rebuilt) never stops the start: the
+service waits up to `startup_wait` seconds for it, then starts its endpoints anyway. Until
+the view has caught up they answer UNAVAILABLE, saying how far the rebuild is, and the
+service's ping (`$SRV.PING`, which the gateway's /readyz asks) says `view: catching-up`.
+
 A service that holds personal data (its contract inherits
 `proto.privacy.PersonalDataContract`) returns its declaration from `personal_data()`; the
 runtime answers that contract's endpoints from it and runs its erasures
@@ -13,6 +18,7 @@ runtime answers that contract's endpoints from it and runs its erasures
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +70,7 @@ class ServiceRuntime:
         self.client: LotseClient | None = None  # for asking other services (rarely: views first)
         self.eraser: Eraser | None = None
         self._holds_personal_data = PersonalDataContract.erasure_blockers.verb in specs
+        self._tracker: asyncio.Task[None] | None = None
 
     @property
     def database_path(self) -> Path:
@@ -78,6 +85,11 @@ class ServiceRuntime:
         await self.verifier.start(nc)
         self.projector = Projector(self.js, self.name, self.database_path, self.view)
         await self.projector.start()
+        try:
+            await asyncio.wait_for(self.projector.caught_up.wait(), self.settings.startup_wait)
+        except TimeoutError:
+            applied, target = self.projector.progress()
+            log.warning("service.starting_behind", service=self.name, applied=applied, of=target)
         self.store = EventStore(self.js, self.name, self.clock)
         self.commands = CommandRunner(self.store, self.projector)
         self.client = LotseClient(nc, timeout=self.settings.request_timeout)
@@ -88,10 +100,40 @@ class ServiceRuntime:
         if data is not None:
             self.eraser = Eraser(self.name, self.database_path, data, self.clock)
             await self.eraser.start()
-        await self.endpoints.start(nc, self.verifier)
-        log.info("service.started", service=self.name)
+        self._report_view()
+        await self.endpoints.start(nc, self.verifier, gate=self._unavailable)
+        if self.projector.catching_up:
+            self._tracker = asyncio.create_task(self._track_catch_up(), name=f"{self.name}-catch-up")
+        log.info("service.started", service=self.name, catching_up=self.projector.catching_up)
+
+    def _unavailable(self) -> str | None:
+        """Why the service cannot answer now, or None."""
+        if self.projector is None or not self.projector.catching_up:
+            return None
+        applied, target = self.projector.progress()
+        return (f"the {self.name} service is rebuilding its view ({applied:,} of {target:,} events); "
+                "try again in a moment")
+
+    def _report_view(self) -> None:
+        assert self.projector is not None
+        applied, target = self.projector.progress()
+        self.endpoints.status.update(
+            view="catching-up" if self.projector.catching_up else "ready", applied=str(applied), of=str(target))
+
+    async def _track_catch_up(self) -> None:
+        assert self.projector is not None
+        while self.projector.catching_up:
+            try:
+                await asyncio.wait_for(self.projector.caught_up.wait(), 1.0)
+            except TimeoutError:
+                pass
+            self._report_view()
+        log.info("service.caught_up", service=self.name, applied=self.projector.applied)
 
     async def stop(self) -> None:
+        if self._tracker is not None:
+            self._tracker.cancel()
+            self._tracker = None
         await self.endpoints.stop()
         if self.eraser is not None:
             await self.eraser.stop()

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="debug, info, warning, error")
     nats_stream_replicas: int = Field(1, description="replicas of each stream and bucket: 3 on the production cluster")
     request_timeout: float = Field(10.0, description="seconds a NATS request may take")
+    startup_wait: float = Field(
+        10.0,
+        description="seconds a service waits at start for its view to catch up with its stream; after that "
+                    "it serves anyway, answering UNAVAILABLE until caught up",
+    )
     trusted_proxies: str = Field("", description="comma-separated proxy addresses whose X-Forwarded-For is believed")
     cors_origins: str = Field(
         "", description="comma-separated origins (https://host[:port]) whose browser apps may call the API; empty: none"

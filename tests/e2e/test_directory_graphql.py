@@ -72,13 +72,19 @@ SEARCH = """query($query: String, $filter: ActorFilter, $first: Int!, $after: St
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
     totalCount
     facets { kinds { value count } topics { value count } languages { value count } } } }"""
-RESPONSIBLE = """query($topic: String!, $region: String!, $languages: [String!]) {
-  responsibleActors(topic: $topic, region: $region, languages: $languages) {
-    actor { id name } servedVia { ags level } offerings { id name } } }"""
+RESPONSIBLE = """query($topic: String!, $region: String!, $languages: [String!], $first: Int, $after: String) {
+  responsibleActors(topic: $topic, region: $region, languages: $languages, first: $first, after: $after) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { node { actor { id name } servedVia { ags level } offerings { id name } } } } }"""
+
+
+def responsible(reply: dict) -> list[dict]:
+    return [edge["node"] for edge in reply["responsibleActors"]["edges"]]
 COVERAGE = """query($region: String!) {
   regionCoverage(region: $region) { region { ags name level path { ags } } topics { topic actors offerings }
     uncovered } }"""
-REGIONS = """query($parent: String) { regions(parent: $parent) { ags name level parentAgs childCount } }"""
+REGIONS = """query($parent: String, $query: String) {
+  regions(parent: $parent, query: $query) { ags name level parentAgs childCount path { ags name level } } }"""
 REGION = """query($ags: String!) { region(ags: $ags) { ags name level path { ags name level } childCount } }"""
 VOCABULARIES = """query { topics { slug de en } actorKinds { slug de en } }"""
 
@@ -217,6 +223,12 @@ async def test_queries_answer_with_codes_and_nulls(api, smtp):
     assert [r["ags"] for r in saarbruecken["path"]] == ["10", "10041"] and saarbruecken["level"] == "MUNICIPALITY"
     districts = (await api(REGIONS, parent="10"))["regions"]
     assert len(districts) == 6 and {d["level"] for d in districts} == {"DISTRICT"}
+    found = (await api(REGIONS, query="Saarbrücken"))["regions"]
+    assert SAARBRUECKEN in [r["ags"] for r in found]
+    for listed in found:  # every listed region carries its path, as region(ags:) gives it
+        alone = (await api(REGION, ags=listed["ags"]))["region"]
+        assert listed["path"] == alone["path"] and listed["childCount"] == alone["childCount"]
+    assert next(r for r in found if r["ags"] == SAARBRUECKEN)["path"] == saarbruecken["path"]
     states = (await api(REGIONS))["regions"]
     assert [(s["ags"], s["childCount"]) for s in states] == [("10", 6)]
     vocabularies = await api(VOCABULARIES)
@@ -265,6 +277,15 @@ async def test_search_folds_german_spelling_finds_compound_parts_counts_facets_a
     seen = [e["node"]["name"] for e in everything["edges"] + rest["edges"]]
     assert sorted(seen) == sorted([cooperative["name"], school["name"], club["name"]])
 
+    # Counts asked for through a fragment are counted too; a page alone pages without them.
+    fragment = """query($q: String) { actors(query: $q, first: 1) { ...counted edges { node { id } } } }
+      fragment counted on ActorConnection { totalCount facets { kinds { value count } } }"""
+    counted = (await api(fragment, q=word))["actors"]
+    assert counted["totalCount"] == 3 and len(counted["facets"]["kinds"]) == 3
+    bare = (await api("""query($q: String) { actors(query: $q, first: 2) { edges { node { name } }
+      pageInfo { hasNextPage } } }""", q=word))["actors"]
+    assert len(bare["edges"]) == 2 and bare["pageInfo"]["hasNextPage"] is True
+
     housing = (await api(SEARCH, query=word, filter={"topics": ["housing"]}, first=10))["actors"]
     assert sorted(e["node"]["name"] for e in housing["edges"]) == sorted([cooperative["name"], club["name"]])
     assert {f["value"]: f["count"] for f in housing["facets"]["kinds"]} == {
@@ -289,13 +310,20 @@ async def test_responsible_actors_most_specific_first_and_coverage_names_the_gap
     other_town = await approved(owner, admin, name=f"Gemeinde Saarbrücken {word}", kind="municipality",
                                 regions=[SAARBRUECKEN], topics=["naturalisation"])
 
-    found = (await api(RESPONSIBLE, topic="naturalisation", region=FREISEN))["responsibleActors"]
+    found = responsible(await api(RESPONSIBLE, topic="naturalisation", region=FREISEN, first=100))
     ours = [r for r in found if word in r["actor"]["name"]]
     assert [r["actor"]["id"] for r in ours] == [town["id"], district["id"], state["id"]]
     assert [r["servedVia"]["level"] for r in ours] == ["MUNICIPALITY", "DISTRICT", "STATE"]
     assert other_town["id"] not in [r["actor"]["id"] for r in found]
-    french = (await api(RESPONSIBLE, topic="naturalisation", region=FREISEN, languages=["fr"]))["responsibleActors"]
+    french = responsible(await api(RESPONSIBLE, topic="naturalisation", region=FREISEN, languages=["fr"]))
     assert [r["actor"]["id"] for r in french] == [district["id"]]
+    # A connection: most specific first, page after page.
+    first = (await api(RESPONSIBLE, topic="naturalisation", region=FREISEN, first=1))["responsibleActors"]
+    assert first["totalCount"] == len(found) and first["pageInfo"]["hasNextPage"]
+    rest = (await api(RESPONSIBLE, topic="naturalisation", region=FREISEN, first=100,
+                      after=first["pageInfo"]["endCursor"]))["responsibleActors"]
+    assert [e["node"]["actor"]["id"] for e in first["edges"] + rest["edges"]] == [r["actor"]["id"] for r in found]
+    assert not rest["pageInfo"]["hasNextPage"]
 
     coverage = (await api(COVERAGE, region=FREISEN))["regionCoverage"]
     assert [r["ags"] for r in coverage["region"]["path"]] == ["10", "10046"]
@@ -311,7 +339,7 @@ async def test_responsible_actors_most_specific_first_and_coverage_names_the_gap
     family = next(t for t in coverage["topics"] if t["topic"] == "family-reunification")
     assert (family["actors"], family["offerings"]) == (1, 1)
     assert "family-reunification" not in coverage["uncovered"]
-    via = (await api(RESPONSIBLE, topic="family-reunification", region=FREISEN))["responsibleActors"]
+    via = responsible(await api(RESPONSIBLE, topic="family-reunification", region=FREISEN))
     assert [(r["actor"]["id"], [o["name"] for o in r["offerings"]]) for r in via] == [
         (district["id"], ["Sprechstunde Familiennachzug"])]
 

@@ -63,7 +63,7 @@ async def test_search_responsibility_and_a_coverage_gap_show_real_answers(loaded
     assert found.edges[0].node.slug == "servicestelle-berufsanerkennung-saar"
     responsible = await client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region="10041100"))
-    vias = [r.served_via.level for r in responsible.actors]
+    vias = [edge.node.served_via.level for edge in responsible.edges]
     assert vias[0] == "municipality" and "district" in vias and vias == sorted(
         vias, key=["municipality", "district", "state"].index)
     coverage = await client.directory.region_coverage(api.GetRegionCoverage(region=ST_WENDEL))

@@ -22,10 +22,12 @@ from proto import directory as api
 from proto import identity, subjects
 from proto.client import LotseClient, error_from_reply
 from proto.common import Caller
-from proto.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from proto.envelope import new_id
+from proto.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated, Unavailable
 from proto.mail import OutgoingMail
 from services.directory.service import DirectoryService
 from services.kernel.clock import Clock
+from services.kernel import health
 from services.kernel.eventstore import EventStore
 from services.kernel.settings import Settings
 from tests.support.tokens import TestIssuer
@@ -122,6 +124,10 @@ async def names(directory: Directory, query: str | None = None, caller: Caller |
     return [edge.node.name for edge in reply.edges]
 
 
+def nodes(connection) -> list:
+    return [edge.node for edge in connection.edges]
+
+
 # ---- lifecycle and visibility --------------------------------------------------------
 
 async def test_regions_ship_with_the_service(directory):
@@ -133,6 +139,17 @@ async def test_regions_ship_with_the_service(directory):
     assert [r.ags for r in town.path] == ["10", "10041"]
     found = await directory.client.directory.list_regions(api.ListRegions(query="Voelklingen"))
     assert [r.ags for r in found.regions] == [VOELKLINGEN]
+    assert [r.ags for r in found.regions[0].path] == ["10", "10041"]
+
+
+async def test_a_listed_region_has_the_same_path_as_the_region_itself(directory):
+    for request in (api.ListRegions(query="saar"), api.ListRegions(parent="10041"), api.ListRegions(parent="10")):
+        listed = (await directory.client.directory.list_regions(request)).regions
+        assert listed
+        for region in listed:
+            alone = await directory.client.directory.get_region(api.GetRegion(ags=region.ags))
+            assert region == alone
+            assert len(region.path) == {"state": 0, "district": 1, "municipality": 2}[region.level]
 
 
 async def test_a_new_actor_is_pending_until_an_admin_approves_and_the_owners_are_mailed(directory):
@@ -403,11 +420,22 @@ async def test_region_filters_and_responsibility_follow_the_hierarchy(directory)
 
     reply = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN))
-    assert [(r.actor.id, r.served_via.level) for r in reply.actors] == [
+    assert [(r.actor.id, r.served_via.level) for r in nodes(reply)] == [
         (town.id, "municipality"), (district.id, "district"), (state.id, "state")]
+    # A connection: pages of `first`, most specific first, and how many in all.
+    pages, after = [], None
+    while True:
+        page = await directory.client.directory.responsible_actors(
+            api.ResponsibleActors(topic="housing", region=SAARBRUECKEN, first=2, after=after))
+        assert page.total_count == 3 and page.region.ags == SAARBRUECKEN
+        pages.append([r.actor.id for r in nodes(page)])
+        if not page.page_info.has_next_page:
+            break
+        after = page.page_info.end_cursor
+    assert pages == [[town.id, district.id], [state.id]]
     arabic = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN, languages=["ar"]))
-    assert [r.actor.id for r in arabic.actors] == [district.id]
+    assert [r.actor.id for r in nodes(arabic)] == [district.id]
     with pytest.raises(Invalid) as unknown:
         await directory.client.directory.responsible_actors(
             api.ResponsibleActors(topic="housing", region="10999999"))
@@ -438,7 +466,7 @@ async def test_offerings_count_for_coverage_and_gaps_are_named(directory):
 
     found = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="language-courses", region=MERZIG))
-    assert [(r.actor.id, r.offering_ids, r.served_via.ags) for r in found.actors] == [(actor.id, [course.id], MERZIG)]
+    assert [(r.actor.id, r.offering_ids, r.served_via.ags) for r in nodes(found)] == [(actor.id, [course.id], MERZIG)]
 
 
 async def test_facets_count_the_whole_filter_and_pages_follow_cursors(directory):
@@ -524,7 +552,59 @@ async def test_the_view_rebuilds_from_the_stream(directory):
     assert await names(directory, "wohnung") == [before.name]
     reply = await directory.client.directory.responsible_actors(
         api.ResponsibleActors(topic="housing", region=SAARBRUECKEN))
-    assert [r.actor.id for r in reply.actors] == [actor.id]
+    assert [r.actor.id for r in nodes(reply)] == [actor.id]
+
+
+async def imported_straight_into_the_stream(directory: Directory, count: int) -> int:
+    """`count` imported actors appended as fast as the stream takes them; the last sequence."""
+    js = directory.nc.jetstream()
+    store = EventStore(js, api.SERVICE, directory.clock)
+    pending, last = [], 0
+    for n in range(count):
+        actor_id = new_id()
+        event = api.ActorImported(actor_id=actor_id, profile=api.ActorProfile(
+            kind="other", name=f"Massenakteur {n}", slug=f"massenakteur-{n}", regions=[SAARBRUECKEN]))
+        envelope = store.envelope(event, None)
+        pending.append(await js.publish_async(
+            subjects.aggregate_subject(api.SERVICE, api.AGGREGATE_ACTOR, actor_id),
+            envelope.model_dump_json().encode(), headers={subjects.MSG_ID: envelope.id}))
+        if len(pending) >= 1000:
+            last = max(ack.seq for ack in await asyncio.gather(*pending))
+            pending = []
+    if pending:
+        last = max(ack.seq for ack in await asyncio.gather(*pending))
+    return last
+
+
+async def test_a_view_that_cannot_catch_up_in_the_start_up_wait_starts_and_says_so(directory):
+    """README's advice (delete a view, restart, it rebuilds) holds for any stream length:
+    the service starts, says it is catching up (ping, UNAVAILABLE answers), then serves."""
+    count = 10_000
+    last = await imported_straight_into_the_stream(directory, count)
+    await directory.service.projector.wait_for(last, timeout=120)
+    await directory.service.stop()
+    for leftover in directory.service.database_path.parent.glob("directory.sqlite3*"):
+        leftover.unlink()
+
+    settings = directory.settings.model_copy(update={"startup_wait": 0.0})
+    directory.service = await start_service(directory.nc, settings, directory.clock)
+    behind = await health.status(directory.nc, "directory")
+    assert behind.up and not behind.ready and behind.detail["view"] == "catching-up"
+    assert int(behind.detail["of"]) >= last
+    with pytest.raises(Unavailable) as refused:
+        await names(directory, "massenakteur")
+    assert "rebuilding its view" in refused.value.message
+
+    for _ in range(600):
+        if (await health.status(directory.nc, "directory")).ready:
+            break
+        await asyncio.sleep(0.2)
+    ready = await health.status(directory.nc, "directory")
+    assert ready.ready and ready.detail["applied"] == ready.detail["of"]
+    reply = await directory.client.directory.search_actors(api.SearchActors(query="massenakteur", first=1))
+    assert reply.total_count == count
+    # The shipped regions were not imported a second time by the restarted service.
+    assert directory.service.projector.applied == last
 
 
 # ---- public export and invitation pages ----------------------------------------------
@@ -577,3 +657,32 @@ async def test_an_invitation_link_tells_only_actor_and_role_until_it_is_spent(di
     with pytest.raises(NotFound) as expired:
         await directory.client.directory.describe_invitation(api.DescribeInvitation(token=token_of(late)))
     assert expired.value.message == unknown.value.message
+
+
+# ---- read-your-writes under load -----------------------------------------------------
+
+async def test_every_one_of_many_parallel_creates_answers_with_the_created_actor(directory):
+    """Each reply is read after the view applied the reply's own event: under 16 parallel
+    writers (and readers beside them) no reply may miss the actor it just created."""
+    owner = directory.caller("acc-owner")
+    names_asked = [f"Parallelakteur {n}" for n in range(200)]
+    pending = iter(names_asked)
+    replies: dict[str, api.Actor] = {}
+    failures: list[str] = []
+
+    async def writer() -> None:
+        for name in pending:
+            try:
+                replies[name] = await directory.create(owner, name=name)
+            except Exception as e:  # collected: the assertion below names every one
+                failures.append(f"{name}: {e!r}")
+
+    async def reader() -> None:
+        while len(replies) + len(failures) < len(names_asked):
+            await names(directory, "parallelakteur", owner, status=["pending"])
+
+    await asyncio.gather(*(writer() for _ in range(16)), reader(), reader())
+    assert failures == []
+    assert all(replies[name].name == name for name in names_asked)
+    mine = await directory.client.directory.my_actors(api.MyActors(), owner)
+    assert len(mine.actors) == len(names_asked)  # each created once

@@ -1,10 +1,16 @@
 """Generated actors for the benchmark: plausible German names, descriptions, topics,
-languages and regions from the shipped regions file; deterministic for a given seed."""
+languages and regions from the shipped regions file; deterministic for a given seed.
+
+Each name ends in the actor's number ("Sprachcafé Völklingen Nord 4711"), so names and
+the slugs made from them are unique, as the import wants, and "a place and a number" is
+a narrow question that finds one or a few."""
 
 from __future__ import annotations
 
+import csv
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from proto import directory as api
 from services.directory import regions
@@ -73,7 +79,7 @@ def profile(rnd: random.Random, places: Places, number: int) -> api.ActorProfile
     kind = rnd.choices(list(KINDS), weights=[w for w, _, _ in KINDS.values()])[0]
     _, stems, usual = KINDS[kind]
     town = rnd.choice(places.municipalities)
-    name = " ".join(part for part in (rnd.choice(stems), town.name, rnd.choice(SUFFIXES)) if part)
+    name = " ".join(part for part in (rnd.choice(stems), town.name, rnd.choice(SUFFIXES), str(number)) if part)
     scope = rnd.random()
     # Most actors work in one town, some in a district, very few statewide (as in life).
     served = [town.ags] if scope < 0.80 else [town.parent_ags or places.state] if scope < 0.99 else [places.state]
@@ -90,3 +96,23 @@ def profile(rnd: random.Random, places: Places, number: int) -> api.ActorProfile
                                   postal_code=f"66{rnd.randint(100, 999)}", locality=town.name),
         regions=served, topics=topics, languages=["de", *rnd.sample(LANGUAGES, rnd.randint(0, 4))],
     )
+
+
+CSV_COLUMNS = ["name", "kind", "description", "website", "email", "street", "postal_code", "city", "regions",
+               "topics", "languages"]
+
+
+def write_csv(path: Path, count: int, seed: int = 2026) -> list[api.ActorProfile]:
+    """`count` actors as an import file for `lotse admin import-actors` (lotse/actor_csv.py)."""
+    rnd = random.Random(seed)
+    places = Places.shipped()
+    profiles = [profile(rnd, places, number) for number in range(1, count + 1)]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        out = csv.writer(f)
+        out.writerow(CSV_COLUMNS)
+        for p in profiles:
+            assert p.address is not None
+            out.writerow([p.name, p.kind, p.description, p.website, p.email, p.address.street,
+                          p.address.postal_code, p.address.locality, "|".join(p.regions), "|".join(p.topics),
+                          "|".join(p.languages)])
+    return profiles

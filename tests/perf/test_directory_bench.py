@@ -1,182 +1,307 @@
-"""The directory with 50,000 actors: search and "who is responsible" through the gateway's
-GraphQL, against the same questions asked of the directory's SQLite file directly.
+"""The directory at 50,000 actors, beside the simplest competitor (tests/perf/peer.py).
 
-Prints; asserts nothing about time. Identity, directory, gateway and the HTTP clients share
-one process and one event loop here, so the gateway numbers include all of them competing
-for a core: read them as an upper bound on one replica's latency, and the ratio to the
-bare query as the price of the layers (HTTP, GraphQL, NATS request, reply models).
+Everything runs as its own process, as in use: the platform as `lotse dev` runs it (the
+embedded nats-server, every service and the gateway on a port), the peer (one FastAPI
+process), and the load: wrk, 16 connections, each question for a while against one and
+then the other. The actors come in through the CLI (`lotse admin import-actors --commit`),
+which is timed until they are searchable; then the directory's view is deleted and the
+platform restarted, which times the rebuild. Prints a table; asserts only that both answer
+the same questions with the same counts, never anything about time.
 
-Sizes: LOTSE_BENCH_ACTORS (50000), LOTSE_BENCH_REQUESTS per query kind (200),
-LOTSE_BENCH_CLIENTS (4). Most of the run is the projection of 100,000 events (about
-300 events/s on 2 cores); 500 requests per kind add about five minutes more.
+Settings (environment): LOTSE_BENCH_ACTORS (50000), LOTSE_BENCH_SECONDS per question and
+program (15), LOTSE_BENCH_WARMUP seconds before each (2), LOTSE_BENCH_CONNECTIONS (16).
+The load comes from 1,000 client addresses (X-Forwarded-For, the gateway trusting the
+loopback proxy): one client alone is held to its query budget, as it should be.
+Needs wrk (Debian: `apt-get install -y wrk`); skips with that message without it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
-import sqlite3
+import shutil
+import subprocess
+import sys
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import nats
+import pytest
 
-from proto import directory as api
-from proto import subjects
-from proto.envelope import Envelope, new_id
-from services.directory import search
-from services.kernel.clock import Clock
-from tests.perf import generated, measure
-from tests.support.platform import platform_settings, running_platform
+from lotse.sample import MARKER
+from tests.perf import generated
+from tests.support.nats_server import free_port
+from tests.support.processes import LOTSE, LotseProcess, wait_for_output, wait_until_ready
 
 ACTORS = int(os.environ.get("LOTSE_BENCH_ACTORS", "50000"))
-REQUESTS = int(os.environ.get("LOTSE_BENCH_REQUESTS", "200"))
-CLIENTS = int(os.environ.get("LOTSE_BENCH_CLIENTS", "4"))
-BATCH = 2000  # events in flight before waiting for their acks
+SECONDS = float(os.environ.get("LOTSE_BENCH_SECONDS", "15"))
+WARMUP = float(os.environ.get("LOTSE_BENCH_WARMUP", "2"))
+CONNECTIONS = int(os.environ.get("LOTSE_BENCH_CONNECTIONS", "16"))
+WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 
-WORDS = ["Beratung", "Sprachkurs", "Wohnungssuche", "Anerkennung", "Ausbildung", "Kinderbetreuung",
-         "Integrationskurs", "Ehrenamt", "Sprachmittlung", "Familienzentrum Saarbrücken",
-         "Migrationsberatung Neunkirchen", "Frauencafé", "Jugendhilfe", "Hausaufgabenhilfe", "Geflüchtete",
-         "Patenschaften", "Völklingen", "Straße", "Genossenschaft", "Jobcenter"]
-
-SEARCH = """query($q: String, $f: ActorFilter) {
-  actors(query: $q, filter: $f, first: 20) { totalCount edges { node { id slug name kind } } } }"""
-RESPONSIBLE = """query($t: String!, $r: String!) {
-  responsibleActors(topic: $t, region: $r) { actor { id slug name } servedVia { ags level } } }"""
-
-
-def questions(places: generated.Places, n: int) -> tuple[list[dict], list[dict]]:
-    """The same random questions for the gateway and the baseline."""
-    rnd = random.Random(7)
-    searches = []
-    for _ in range(n):
-        question: dict = {"q": rnd.choice(WORDS)}
-        if rnd.random() < 0.5:  # half narrowed, as people narrow a search
-            question["f"] = rnd.choice([{"topics": [rnd.choice(api.TOPIC_SLUGS)]},
-                                        {"region": rnd.choice(places.districts).ags}])
-        searches.append(question)
-    responsible = [{"t": rnd.choice(api.TOPIC_SLUGS), "r": rnd.choice(places.municipalities).ags}
-                   for _ in range(n)]
-    return searches, responsible
+NODE = "id slug name kind shortName description regions { ags name level } topics languages"
+FACETS = "facets { kinds { value count } topics { value count } languages { value count } }"
+PAGE = f"""query($q: String, $f: ActorFilter) {{ actors(query: $q, filter: $f, first: 20) {{
+  edges {{ node {{ {NODE} }} }} pageInfo {{ hasNextPage }} }} }}"""
+COUNTED = f"""query($q: String, $f: ActorFilter) {{ actors(query: $q, filter: $f, first: 20) {{
+  totalCount {FACETS} edges {{ node {{ {NODE} }} }} pageInfo {{ hasNextPage }} }} }}"""
+BY_SLUG = f"""query($slug: String!) {{ actor(slug: $slug) {{ {NODE} }} }}"""
+BY_ID = f"""query($id: ID!) {{ actor(id: $id) {{ {NODE} }} }}"""
+RESPONSIBLE = f"""query($t: String!, $r: String!) {{ responsibleActors(topic: $t, region: $r, first: 20) {{
+  totalCount edges {{ node {{ actor {{ {NODE} }} servedVia {{ ags level }} }} }} pageInfo {{ hasNextPage }} }} }}"""
 
 
-# ---- loading ---------------------------------------------------------------------------
-
-async def load(js, places: generated.Places) -> int:
-    """Append ActorCreated + ActorApproved per actor straight into the stream; the last sequence.
-
-    Bypasses the endpoints (and slug claims) on purpose: this measures the view and the
-    reads, and the endpoints would take minutes to write 50,000 actors one by one. No
-    expected-sequence header: every actor is new, so there is no race to lose.
-    """
-    rnd = random.Random(2026)
-    owners = [new_id() for _ in range(500)]
-    clock = Clock()
-    last = 0
-    pending = []
-    for number in range(ACTORS):
-        actor_id = new_id()
-        subject = subjects.aggregate_subject(api.SERVICE, api.AGGREGATE_ACTOR, actor_id)
-        created = api.ActorCreated(actor_id=actor_id, owner_id=rnd.choice(owners),
-                                   profile=generated.profile(rnd, places, number))
-        for event in (created, api.ActorApproved(actor_id=actor_id)):
-            envelope = Envelope(type=event.TYPE, occurred_at=clock.now(), by=created.owner_id,
-                                data=event.model_dump(mode="json"))
-            pending.append(await js.publish_async(subject, envelope.model_dump_json().encode(),
-                                                  headers={subjects.MSG_ID: envelope.id}))
-        if len(pending) >= BATCH:
-            last = max(last, max(ack.seq for ack in await asyncio.gather(*pending)))
-            pending = []
-    if pending:
-        last = max(last, max(ack.seq for ack in await asyncio.gather(*pending)))
-    return last
+@dataclass
+class Question:
+    name: str
+    lotse: list[str]  # wrk request lines (METHOD \t PATH \t BODY)
+    peer: list[str]
 
 
-async def projected(projector, last: int) -> None:
-    while projector.applied < last:
-        assert projector.failed is None, projector.failed
-        await asyncio.sleep(0.5)
+def graphql(document: str, **variables: object) -> str:
+    return "POST\t/graphql\t" + json.dumps({"query": document, "variables": variables})
 
 
-# ---- the baseline: the directory's SQLite file, asked directly -------------------------
-
-def baseline_search(db: sqlite3.Connection, question: dict) -> None:
-    """One page by rank and the total, shaped as services/directory/views.py asks them: the
-    count tests membership in the match instead of ranking it (bm25 over every match of a
-    common word costs far more than the page itself)."""
-    clauses, params = ["a.status IN (?)"], ["approved"]
-    f = question.get("f", {})
-    if "topics" in f:
-        clauses.append("EXISTS (SELECT 1 FROM actor_topics t WHERE t.actor_id = a.id AND t.topic = ?)")
-        params.append(f["topics"][0])
-    if "region" in f:
-        clauses.append("(EXISTS (SELECT 1 FROM actor_regions r JOIN region_paths p ON p.ancestor = r.ags "
-                       "WHERE r.actor_id = a.id AND p.descendant = ?) OR EXISTS (SELECT 1 FROM actor_regions r "
-                       "JOIN region_paths p ON p.descendant = r.ags WHERE r.actor_id = a.id AND p.ancestor = ?))")
-        params += [f["region"], f["region"]]
-    where = " AND ".join(clauses)
-    match = search.fts_expression(search.terms(question["q"]))
-    db.execute("SELECT a.id, a.slug, a.name, a.kind FROM actors a JOIN (SELECT rowid AS r, "
-               "bm25(actor_search, 10.0, 6.0, 1.0) AS rank FROM actor_search WHERE actor_search MATCH ?) s "
-               f"ON s.r = a.pk WHERE {where} ORDER BY s.rank, a.sort_name LIMIT 20", [match, *params]).fetchall()
-    db.execute(f"SELECT count(*) FROM actors a WHERE {where} AND a.pk IN "
-               "(SELECT rowid FROM actor_search WHERE actor_search MATCH ?)", [*params, match]).fetchone()
+def peer_search(**question: object) -> str:
+    return "POST\t/search\t" + json.dumps(question)
 
 
-def baseline_responsible(db: sqlite3.Connection, question: dict) -> None:
-    db.execute(
-        "SELECT a.id, a.slug, a.name, min(p.distance) AS d FROM actor_coverage c "
-        "JOIN region_paths p ON p.ancestor = c.ags AND p.descendant = ? "
-        "JOIN actors a ON a.id = c.actor_id AND a.status = 'approved' WHERE c.topic = ? "
-        "GROUP BY a.id ORDER BY d, a.sort_name", (question["r"], question["t"])).fetchall()
+def questions(profiles: list, places: generated.Places, lotse_ids: dict[str, str]) -> list[Question]:
+    rnd = random.Random(8)
+    districts = [d.ags for d in places.districts]
+    # Numbers of three digits or more: the peer's trigram index cannot serve shorter words.
+    narrow = rnd.sample([p for p in profiles if int(p.name.rsplit(" ", 1)[1]) >= 100], 30)
+    known = rnd.sample(sorted(lotse_ids), min(50, len(lotse_ids)))
+    topics = ["housing", "language-courses", "employment"]
+    return [
+        Question("broad: “wohnung”, topic housing, a district",
+                 [graphql(PAGE, q="wohnung", f={"topics": ["housing"], "region": d}) for d in districts],
+                 [peer_search(query="wohnung", topics=["housing"], region=d, count=False, facets=False)
+                  for d in districts]),
+        Question("the same with totalCount and facets",
+                 [graphql(COUNTED, q="wohnung", f={"topics": ["housing"], "region": d}) for d in districts],
+                 [peer_search(query="wohnung", topics=["housing"], region=d) for d in districts]),
+        Question("narrow: a place and a number (with counts)",
+                 [graphql(COUNTED, q=f"{p.address.locality} {p.name.rsplit(' ', 1)[1]}") for p in narrow],
+                 [peer_search(query=f"{p.address.locality} {p.name.rsplit(' ', 1)[1]}") for p in narrow]),
+        Question("filter only: a topic in a district (with counts)",
+                 [graphql(COUNTED, f={"topics": [t], "region": d}) for d in districts for t in topics],
+                 [peer_search(topics=[t], region=d) for d in districts for t in topics]),
+        Question("one actor by slug / id",
+                 [graphql(BY_SLUG, slug=s) if n % 2 else graphql(BY_ID, id=lotse_ids[s]) for n, s in enumerate(known)],
+                 [f"GET\t/actors/{s}\t" if n % 2 else f"GET\t/actors/by-id/{peer_id(s)}\t"
+                  for n, s in enumerate(known)]),
+        Question("responsibleActors(housing, a town), 20 with totalCount",
+                 [graphql(RESPONSIBLE, t="housing", r=m.ags) for m in places.municipalities], []),
+    ]
+
+
+def peer_id(slug: str) -> str:
+    from proto.envelope import stable_id
+
+    return stable_id("peer", slug)
+
+
+# ---- running things --------------------------------------------------------------------
+
+@dataclass
+class Run:
+    requests: int
+    seconds: float
+    p50: float  # ms
+    p99: float
+    failed: int
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+
+CLIENTS = 1000  # addresses the load comes from: the gateway keeps a query budget per client
+
+
+def wrk(base: str, lines: list[str], seconds: float, tmp: Path) -> Run:
+    requests = tmp / "requests.txt"
+    # Many clients, as in use (one client is held to its budget: README, "Query cost"); the
+    # gateway believes X-Forwarded-For from 127.0.0.1 here (LOTSE_TRUSTED_PROXIES).
+    many = [f"{lines[n % len(lines)]}\t10.{n // 65536}.{n // 256 % 256}.{n % 256}"
+            for n in range(max(CLIENTS, len(lines)))]
+    requests.write_text("\n".join(many) + "\n")
+    result = subprocess.run(
+        ["wrk", "-t1", f"-c{CONNECTIONS}", f"-d{max(1, round(seconds))}s", "--timeout", "5s", "-s", str(WRK_SCRIPT),
+         base], env={**os.environ, "LOTSE_WRK_REQUESTS": str(requests)}, capture_output=True, text=True, check=True)
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    return Run(requests=found["requests"], seconds=found["duration_us"] / 1e6, p50=found["p50_us"] / 1000,
+               p99=found["p99_us"] / 1000, failed=found["failed"] + found["socket_errors"])
+
+
+def post(base: str, line: str) -> dict:
+    method, path, body = line.split("\t", 2)
+    answer = httpx.request(method, base + path, content=body or None, timeout=30,
+                           headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200, (line, answer.text[:500])
+    found = answer.json()
+    assert not found.get("errors"), (line, found["errors"])
+    return found
+
+
+def total_approved(base: str) -> int:
+    return post(base, graphql("query { actors(first: 1) { totalCount } }"))["data"]["actors"]["totalCount"]
+
+
+def wait_for(check, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(0.2)
+
+
+async def stream_messages(url: str) -> int:
+    nc = await nats.connect(url)
+    try:
+        return (await nc.jetstream().stream_info("DIRECTORY")).state.messages
+    finally:
+        await nc.close()
+
+
+def caught_up_rate(log: str) -> float | None:
+    for line in reversed(log.splitlines()):
+        if '"projector.caught_up"' in line and '"DIRECTORY"' in line:
+            return json.loads(line).get("events_per_second")
+    return None
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), "unknown CPU")
+    memory = next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal"))
+    return f"{os.cpu_count()} cores ({cpu}), {int(memory) // 1024 // 1024} GB, Python {sys.version.split()[0]}"
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 # ---- the benchmark ---------------------------------------------------------------------
 
-async def test_search_and_responsible_actors_with_50000_actors(nats_url, tmp_path):
-    settings = platform_settings(nats_url, tmp_path, None, log_level="error")
+def test_the_directory_beside_its_peer(tmp_path):
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (Debian: apt-get install -y wrk): the load must come from a "
+                    "process of its own, not from the event loop that serves")
+    print(f"\nmachine: {machine()}; load average at start {load_average()}")
+    csv = tmp_path / "actors.csv"
     places = generated.Places.shipped()
-    async with running_platform(settings, Clock(), services=["identity", "directory"], gateway=True) as (
-            platform, client):
-        directory = platform.services["directory"]
-        started = time.perf_counter()
-        last = await load(client.nc.jetstream(), places)
-        appended = time.perf_counter() - started
-        await projected(directory.projector, last)
-        done = time.perf_counter() - started
-        print(f"\n{ACTORS} actors: {2 * ACTORS} events appended in {appended:.1f} s; "
-              f"projected into SQLite after {done:.1f} s ({2 * ACTORS / done:.0f} events/s)")
+    profiles = generated.write_csv(csv, ACTORS)
 
-        searches, responsible = questions(places, REQUESTS)
-        url = f"http://127.0.0.1:{settings.http_port}/graphql"
-        async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=CLIENTS)) as http:
-            async def ask(document: str, variables: dict) -> None:
-                answer = await http.post(url, json={"query": document, "variables": variables})
-                body = answer.json()
-                assert answer.status_code == 200 and not body.get("errors"), body
-
-            await ask(SEARCH, searches[0])  # warm caches and connections once
-            gateway = [
-                await measure.run("gateway  actors(query, filter)", REQUESTS, CLIENTS,
-                                  lambda i: ask(SEARCH, searches[i])),
-                await measure.run("gateway  responsibleActors", REQUESTS, CLIENTS,
-                                  lambda i: ask(RESPONSIBLE, responsible[i])),
-            ]
-
-    db = sqlite3.connect(f"file:{directory.database_path}?mode=ro", uri=True)
+    peer_port, http_port, nats_port = free_port(), free_port(), free_port()
+    peer_base, base = f"http://127.0.0.1:{peer_port}", f"http://127.0.0.1:{http_port}"
+    started = time.monotonic()
+    peer = subprocess.Popen([sys.executable, "-m", "tests.perf.peer", "--csv", str(csv), "--db",
+                             str(tmp_path / "peer.sqlite3"), "--port", str(peer_port)],
+                            stdout=(tmp_path / "peer.log").open("w"), stderr=subprocess.STDOUT)
+    env = {"LOTSE_DATA_DIR": str(tmp_path / "lotse"), "LOTSE_HTTP_PORT": str(http_port),
+           "LOTSE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "LOTSE_LOG_FORMAT": "json", "LOTSE_LOG_LEVEL": "info",
+           "LOTSE_TRUSTED_PROXIES": "127.0.0.1"}
+    # The same actors on both sides: no sample data (lotse dev loads it once per data directory).
+    (tmp_path / "lotse").mkdir()
+    (tmp_path / "lotse" / MARKER).write_text("not for the benchmark\n")
+    lotse = LotseProcess(["dev"], env, tmp_path / "lotse.log").start()
     try:
-        baseline = [
-            measure.run_blocking("sqlite   search (page + count)", REQUESTS,
-                                 lambda i: baseline_search(db, searches[i])),
-            measure.run_blocking("sqlite   responsible", REQUESTS,
-                                 lambda i: baseline_responsible(db, responsible[i])),
-        ]
-    finally:
-        db.close()
+        wait_until_ready(f"{peer_base}/ready", 600)
+        peer_loaded = time.monotonic() - started
+        wait_for_output(lotse, "Lotse is running.", 300)  # the sample data is in
+        sample = total_approved(base)
 
-    print(f"{REQUESTS} requests per kind, {CLIENTS} concurrent HTTP clients; baseline: one caller, in process")
-    for stats in (*gateway, *baseline):
-        print(stats.line())
-    for label, over, under in zip(("actors", "responsibleActors"), gateway, baseline, strict=True):
-        print(f"ratio {label:<18} gateway/baseline  p50 x{over.p50 / under.p50:6.1f}  "
-              f"p95 x{over.percentile(95) / under.percentile(95):6.1f}")
+        started = time.monotonic()
+        imported = subprocess.run([LOTSE, "admin", "import-actors", "--commit", str(csv)],
+                                  env={**os.environ, **env}, capture_output=True, text=True)
+        assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
+        wait_for(lambda: total_approved(base) == sample + ACTORS, 600, "imported actors searchable")
+        import_seconds = time.monotonic() - started
+        events = asyncio.run(stream_messages(env["LOTSE_NATS_URL"]))
+
+        lotse.stop()
+        for leftover in (tmp_path / "lotse" / "directory").glob("directory.sqlite3*"):
+            leftover.unlink()
+        started = time.monotonic()
+        lotse = LotseProcess(["dev"], env, tmp_path / "lotse-restarted.log").start()
+        wait_until_ready(f"{base}/readyz", 600, process=lotse)
+        wait_for(lambda: total_approved(base) == sample + ACTORS, 600, "rebuilt view searchable")
+        rebuild_seconds = time.monotonic() - started
+        rebuild_rate = caught_up_rate(lotse.output())
+
+        print(f"peer: {ACTORS:,} actors loaded into its SQLite file in {peer_loaded:.1f} s")
+        print(f"import: `lotse admin import-actors --commit` of {ACTORS:,} rows searchable after "
+              f"{import_seconds:.1f} s ({ACTORS / import_seconds:,.0f} rows/s)")
+        print(f"rebuild: view deleted, {events:,} events; searchable {rebuild_seconds:.1f} s after the restart; "
+              f"projected at {rebuild_rate or 0:,.0f} events/s")
+
+        slugs = [generated_slug(p) for p in profiles]
+        lotse_ids = {s: post(base, graphql(BY_SLUG, slug=s))["data"]["actor"]["id"]
+                     for s in random.Random(9).sample(slugs, 50)}
+        rows = []
+        for question in questions(profiles, places, lotse_ids):
+            agree = same_counts(base, peer_base, question)
+            results = []
+            for target, lines in ((base, question.lotse), (peer_base, question.peer)):
+                if not lines:
+                    results.append(None)
+                    continue
+                if WARMUP:
+                    wrk(target, lines, WARMUP, tmp_path)
+                results.append(wrk(target, lines, SECONDS, tmp_path))
+            rows.append((question.name, *results, agree))
+        print(f"\n{CONNECTIONS} connections, {SECONDS:.0f} s per question and program (wrk, its own process); "
+              f"load average at the end {load_average()}\n")
+        print(table(rows))
+    finally:
+        lotse.stop()
+        peer.terminate()
+        peer.wait(20)
+
+
+def generated_slug(profile) -> str:
+    from services.directory import domain
+
+    return domain.slugify(profile.name)
+
+
+def same_counts(base: str, peer_base: str, question: Question) -> str:
+    """Both answer the counted questions with the same totals (and the pages exist)."""
+    if not question.peer:
+        return ""
+    mismatches = 0
+    for lotse_line, peer_line in zip(question.lotse, question.peer, strict=True):
+        ours, theirs = post(base, lotse_line)["data"], post(peer_base, peer_line)
+        if "actors" in ours and "total" in theirs:
+            found = ours["actors"]
+            if found["totalCount"] != theirs["total"] or len(found["edges"]) != len(theirs["items"]):
+                print(f"differs: {peer_line}: Lotse {found['totalCount']}, peer {theirs['total']}")
+                mismatches += 1
+        elif "actor" in ours:
+            if ours["actor"]["slug"] != theirs["slug"]:
+                mismatches += 1
+    assert mismatches == 0, f"{question.name}: {mismatches} answers differ from the peer's"
+    return "same"
+
+
+def table(rows: list) -> str:
+    lines = ["| question | Lotse req/s | peer req/s | ratio | Lotse p50 / p99 | peer p50 / p99 |",
+             "|---|---|---|---|---|---|"]
+    for name, ours, theirs, _ in rows:
+        def latency(run: Run | None) -> str:
+            if run is None:
+                return "—"
+            failed = f" ({run.failed} failed)" if run.failed else ""
+            return f"{run.p50:.1f} / {run.p99:.1f} ms{failed}"
+
+        ratio = f"{ours.rate / theirs.rate:.2f}×" if theirs and theirs.rate else "—"
+        lines.append(f"| {name} | {ours.rate:,.0f} | {f'{theirs.rate:,.0f}' if theirs else '—'} | {ratio} | "
+                     f"{latency(ours)} | {latency(theirs)} |")
+    return "\n".join(lines)

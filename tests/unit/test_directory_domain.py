@@ -333,10 +333,20 @@ def test_folding_matches_umlauts_and_sharp_s_to_their_ascii_spellings():
     assert search.fold("Çiğdem Café") == "cigdem cafe"
 
 
-def test_fts_expressions_quote_words_and_leave_short_ones_to_substring_matching():
-    assert search.fts_expression(["wohnung", "eg"]) == '"wohnung"'
-    assert search.short_terms(["wohnung", "eg"]) == ["eg"]
+def test_index_expressions_quote_every_word_as_a_prefix_of_the_text_columns():
+    assert search.text_expression(["wohnung", "eg"]) == (
+        '{name short_name body} : "wohnung"* AND {name short_name body} : "eg"*')
+    assert search.text_expression([]) is None
     assert search.terms('wohnung" OR NEAR(x') == ["wohnung", "or", "near", "x"]  # no FTS syntax survives
+    assert search.any_of([search.tag("t", "housing"), search.tag("w", "10041")]) == '("_t_housing" OR "_w_10041")'
+
+
+def test_the_index_holds_every_suffix_of_every_word_in_both_folds():
+    indexed = search.index_text("Wohnungsbaugenossenschaft Müller").split()
+    assert "wohnungsbaugenossenschaft" in indexed and "genossenschaft" in indexed and "t" in indexed
+    assert "mueller" in indexed and "muller" in indexed and "ller" in indexed
+    assert search.index_words("Straße Beratung") == ["strasse", "beratung"]  # ß folds alike both ways
+    assert all(not word.startswith("_") for word in indexed)  # never a tag
 
 
 def test_cursors_round_trip_and_foreign_ones_are_refused():
