@@ -80,7 +80,11 @@ class FollowTarget(BaseModel):
 
     @property
     def type(self) -> FollowTargetType:
-        return next(name for name in FOLLOW_TARGET_TYPES if getattr(self, name) is not None)  # type: ignore[return-value]
+        found: FollowTargetType
+        for found in ("actor", "topic", "region", "kind"):
+            if getattr(self, found) is not None:
+                return found
+        raise AssertionError("checked at validation: exactly one is given")
 
     @property
     def key(self) -> str:
