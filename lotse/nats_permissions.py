@@ -151,7 +151,7 @@ def service_publish(service: str) -> list[Group]:
          [subjects.tasks_filter(service), *stream_admin(subjects.tasks_stream(service)),
           *consume(subjects.tasks_stream(service))]),
         (f"outgoing mail: create the {subjects.MAIL_STREAM} work queue at start and enqueue, not read",
-         [subjects.MAIL_OUTBOX,
+         [subjects.MAIL_OUTBOX, subjects.MAIL_BULK,
           *(f"{JS_API}.STREAM.{verb}.{subjects.MAIL_STREAM}" for verb in ("CREATE", "UPDATE", "INFO"))]),
     ]
     for bucket in owned:
