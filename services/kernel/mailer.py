@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 import aiosmtplib
 import nats.errors
@@ -36,6 +36,8 @@ from services.kernel.settings import Settings
 log = get_logger("mailer")
 
 MAX_DELAY = 15 * 60.0
+BULK_ACK_WAIT = 30.0
+BULK_BATCH = 10
 
 
 def retry_delay(attempt: int) -> float:
@@ -49,7 +51,10 @@ def build_message(mail: OutgoingMail, sender: str, now_date: str) -> EmailMessag
     message["To"] = str(mail.to)
     message["Subject"] = mail.subject
     message["Date"] = now_date
-    message["Message-ID"] = make_msgid(idstring=mail.id, domain=sender.rsplit("@", 1)[-1].strip("> "))
+    # The mail's own id, not a random one: a mail sent again after a crash between the SMTP
+    # server's acceptance and the queue's ack carries the same Message-ID, and mail clients
+    # show it once.
+    message["Message-ID"] = f"<{mail.id}@{sender.rsplit('@', 1)[-1].strip('> ')}>"
     message["Auto-Submitted"] = "auto-generated"
     for name, value in mail.headers.items():
         message[name] = value
@@ -71,12 +76,16 @@ class Mailer:
         self.outbox_dir = settings.data_dir / "mail"
 
     async def start(self) -> None:
-        config = api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=120, max_deliver=-1,
-                                    max_ack_pending=100)
         self._sub = await self._js.pull_subscribe(
-            subjects.MAIL_OUTBOX, durable=subjects.MAIL_CONSUMER, stream=subjects.MAIL_STREAM, config=config)
+            subjects.MAIL_OUTBOX, durable=subjects.MAIL_CONSUMER, stream=subjects.MAIL_STREAM,
+            config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=120, max_deliver=-1,
+                                      max_ack_pending=100))
+        # Notification mail comes in thousands: a batch held by a mailer that died goes to
+        # another within BULK_ACK_WAIT; each mail tells the server it is being sent (in_progress).
         self._bulk = await self._js.pull_subscribe(
-            subjects.MAIL_BULK, durable=subjects.MAIL_BULK_CONSUMER, stream=subjects.MAIL_STREAM, config=config)
+            subjects.MAIL_BULK, durable=subjects.MAIL_BULK_CONSUMER, stream=subjects.MAIL_STREAM,
+            config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=BULK_ACK_WAIT, max_deliver=-1,
+                                      max_ack_pending=100))
         self._task = asyncio.create_task(self._run(), name="mailer")
         log.info("mailer.start", transport="smtp" if self._settings.smtp_host else "files",
                  outbox=None if self._settings.smtp_host else str(self.outbox_dir))
@@ -102,11 +111,13 @@ class Mailer:
 
     async def _run(self) -> None:
         assert self._sub is not None and self._bulk is not None, "start() subscribes before the loop runs"
+        busy = False  # notification mail waiting: look for account mail briefly between its batches
         while True:
-            # Account mail first; notification mail a few at a time, only when none waits.
-            msgs = await self._fetch(self._sub, 10, 1.0)
+            # Account mail first; notification mail a batch at a time, only when none waits.
+            msgs = await self._fetch(self._sub, 10, 0.05 if busy else 1.0)
             if not msgs:
-                msgs = await self._fetch(self._bulk, 5, 1.0)
+                msgs = await self._fetch(self._bulk, BULK_BATCH, 0.05 if busy else 1.0)
+                busy = bool(msgs)
             for msg in msgs:
                 await self._handle(msg)
 
@@ -131,6 +142,7 @@ class Mailer:
             return
         attempt = msg.metadata.num_delivered or 1
         try:
+            await msg.in_progress()
             await self.deliver(mail)
         except aiosmtplib.SMTPRecipientsRefused as e:
             log.error("mailer.refused", mail_id=mail.id, kind=mail.kind, error=str(e))
