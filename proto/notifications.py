@@ -203,9 +203,12 @@ class MarkedRead(Reply):
 class UnsubscribeInfo(Reply):
     """What an unsubscribe link turns off, for the page that asks to confirm it."""
 
-    what: str  # "you follow region Saarbrücken", "the daily digest"
+    what: str  # in words: "region “Saarbrücken”", "the daily digest"
     email: EmailCadence  # the mail it turns off now
     done: bool  # already off
+    target: FollowTarget | None = None  # a follow's link: what it follows
+    target_name: str | None = None
+    digest: DigestCadence | None = None  # a digest's link: which one
 
 
 # ---- requests -----------------------------------------------------------------------------

@@ -306,11 +306,11 @@ class NotificationsService(ServiceRuntime):
                 return api.UnsubscribeInfo(what="a follow you have ended", email="off", done=True)
             name = (await views.target_names(self.db, [follow.target]))[(follow.target.type, follow.target.key)]
             return api.UnsubscribeInfo(what=f"{follow.target.type} “{name}”", email=follow.email,
-                                       done=follow.email == "off")
-        cadence = scope.digest or "daily"
+                                       done=follow.email == "off", target=follow.target, target_name=name)
+        cadence: api.DigestCadence = "weekly" if scope.digest == "weekly" else "daily"
         left = [f for f in state.follows.values() if f.email == cadence]
-        return api.UnsubscribeInfo(what=f"the {cadence} digest", email=cadence if left else "off",  # type: ignore[arg-type]
-                                   done=not left)
+        return api.UnsubscribeInfo(what=f"the {cadence} digest", email=cadence if left else "off",
+                                   done=not left, digest=cadence)
 
     async def unsubscribe_info(self, req: api.Unsubscribe, ctx: RequestContext) -> api.UnsubscribeInfo:
         scope, state = await self._scope(req)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import httpx
 import pytest
 
 from gateway.graphql import GONE_CLOSE_CODE, TransportWS
 from proto import directory as dapi
 from proto import news as napi
 from proto.common import Caller
+from services.notifications.links import Scope
 from tests.support.graphql import GraphQL, TransportWebSocket, transport_websocket
 from tests.support.tokens import TestIssuer
 
@@ -126,3 +128,31 @@ async def test_keepalive_pings_close_a_connection_that_stopped_answering(running
         code, _ = await dead.closed(timeout=5)
         assert code == GONE_CLOSE_CODE
         assert await alive.alive()
+
+
+async def test_an_unsubscribe_link_shows_on_get_and_acts_on_a_one_click_post(running, world):
+    issuer, actor, owner, gateway = world
+    token = issuer.token("live-unsubscriber")
+    api = GraphQL(running.base_url, token=token)
+    followed = (await api(FOLLOW.replace("email: OFF", "email: IMMEDIATE"), actor=actor.id))["follow"]["follow"]
+    service = running.platform.services["notifications"]
+    link = service.links.token(Scope("live-unsubscriber", follow_id=followed["id"]))
+
+    async def email() -> str:
+        return (await api("{ follows { id email } }"))["follows"][0]["email"]
+
+    async with httpx.AsyncClient(base_url=running.base_url) as web:
+        for _ in range(2):  # a mail scanner, then the person: looking changes nothing
+            shown = await web.get(f"/unsubscribe/{link}")
+            assert shown.status_code == 200 and f'action="/unsubscribe/{link}"' in shown.text
+            assert shown.headers["cache-control"] == "no-store" and "script-src" not in shown.headers[
+                "content-security-policy"]
+        assert await email() == "IMMEDIATE"
+        # RFC 8058: the mail client POSTs List-Unsubscribe=One-Click, with no cookie and no CSRF token.
+        done = await web.post(f"/unsubscribe/{link}", data={"List-Unsubscribe": "One-Click"})
+        assert done.status_code == 200, done.text
+        assert await email() == "OFF"
+        forged = await web.post(f"/unsubscribe/{link[:-3]}abc", data={"List-Unsubscribe": "One-Click"})
+        assert forged.status_code == 400
+        inbox = await web.get("/notifications")
+        assert inbox.status_code == 303 and inbox.headers["location"].startswith("/signin")
