@@ -362,3 +362,36 @@ async def test_notices_of_membership_and_review_reach_the_inbox(platform):
                                           p.admin)
     inbox = await p.inbox(owner)
     assert [(e.node.kind, e.node.summary) for e in inbox.edges] == [("actor-rejected", "Bitte Adresse ergänzen")]
+
+
+async def test_invitation_role_change_and_admin_withdrawal_notices(platform):
+    import re
+
+    p = platform
+    owner = await p.account("owner")
+    actor = await p.actor(owner, "Migrationsberatung Saarbrücken", regions=[MERZIG])
+    lena = await p.account("lena")
+    await p.client.directory.invite_member(dapi.InviteMember(actor_id=actor.id, email="lena@example.org"), owner)
+    inbox = await p.inbox(lena)
+    assert [e.node.kind for e in inbox.edges] == ["invitation"]
+    # The invitation's link is the directory's mail; lena accepts with it.
+    js = p.nc.jetstream()
+    sub = await js.pull_subscribe(subjects.MAIL_OUTBOX, durable=subjects.MAIL_CONSUMER, stream=subjects.MAIL_STREAM)
+    texts = [OutgoingMail.model_validate_json(m.data).text for m in await sub.fetch(20, timeout=2)]
+    token = next(re.search(r"/invitation\?token=(\S+)", t).group(1) for t in texts if "/invitation?token=" in t)
+    await p.client.directory.accept_invitation(dapi.AcceptInvitation(token=token), lena)
+    await p.settled()
+    follows = (await p.client.notifications.follows(Empty(), lena)).follows
+    assert [(f.target.region, f.email, f.automatic) for f in follows] == [(MERZIG, "daily", True)]
+    await p.mails()
+    await p.client.directory.change_member_role(dapi.ChangeMemberRole(
+        actor_id=actor.id, account_id="lena", role="owner"), owner)
+    assert [e.node.kind for e in (await p.inbox(lena)).edges] == ["membership", "invitation"]
+    assert [m.to for m in await p.mails()] == ["lena@example.org"]  # nobody else mails a role change
+
+    item = await p.publish(owner, actor.id, title="Zu früh veröffentlicht", regions=[MERZIG])
+    await p.client.news.withdraw_item(napi.WithdrawNewsItem(item_id=item.id, reason="Sperrfrist"), p.admin)
+    owners = await p.inbox(owner)
+    assert owners.edges[0].node.kind == "item-withdrawn" and owners.edges[0].node.summary == "Sperrfrist"
+    # Lena, who follows the region, was told of the item; withdrawn, it left her inbox.
+    assert "Zu früh veröffentlicht" not in [e.node.title for e in (await p.inbox(lena)).edges]
