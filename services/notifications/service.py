@@ -65,6 +65,10 @@ DIGEST_INTERVAL = 30.0  # seconds between a replica's looks for due digests
 CLAIM_GRACE = timedelta(minutes=2)  # a digest claimed this long ago and never compiled is taken over
 CLAIM_TTL = timedelta(days=9)  # a claim outlives its period's week
 INBOX_PATH = "/notifications"
+# News older than this when the fan-out first sees it is not told: the first start on a
+# platform with a history (its consumers begin at the streams' start) must not mail every
+# past publication and role change. Default follows are made from the whole history.
+STALE_AFTER = timedelta(days=2)
 
 Decide = Callable[[SubscriberState], "Awaitable[Event | None]"]
 
@@ -333,8 +337,13 @@ class NotificationsService(ServiceRuntime):
 
     # ---- fan-out: news.events.> ---------------------------------------------------------------
 
+    def _stale(self, envelope: Envelope) -> bool:
+        return self.clock.now() - envelope.occurred_at > STALE_AFTER
+
     async def _on_news(self, envelope: Envelope, seq: int, progress: Callable[[], Awaitable[None]]) -> None:
-        if envelope.type == news.ItemPublished.TYPE:
+        if envelope.type == news.ItemPublished.TYPE and self._stale(envelope):
+            log.info("notifications.stale_publication", seq=seq)
+        elif envelope.type == news.ItemPublished.TYPE:
             await self._fan_out(envelope, news.ItemPublished.model_validate(envelope.data), progress)
         elif envelope.type == news.ItemWithdrawn.TYPE:
             await self._retract(envelope, news.ItemWithdrawn.model_validate(envelope.data))
@@ -432,6 +441,8 @@ class NotificationsService(ServiceRuntime):
         assert self.directory is not None and self.accounts is not None
         await self.directory.projector.wait_for(seq)
         source = envelope.id
+        if self._stale(envelope) and not isinstance(event, vocab.ActorCreated | vocab.InvitationAccepted):
+            return  # an old notice: history, not news (a membership's default follows are still made)
 
         def actor_content(actor: views.ActorFacts, kind: str, de_title: str, en_title: str, summary: str = ""
                           ) -> Callable[[bool], api.NotificationContent]:

@@ -395,3 +395,20 @@ async def test_invitation_role_change_and_admin_withdrawal_notices(platform):
     assert owners.edges[0].node.kind == "item-withdrawn" and owners.edges[0].node.summary == "Sperrfrist"
     # Lena, who follows the region, was told of the item; withdrawn, it left her inbox.
     assert "Zu früh veröffentlicht" not in [e.node.title for e in (await p.inbox(lena)).edges]
+
+
+async def test_a_first_start_on_an_old_history_tells_nobody_of_old_news(platform):
+    p = platform
+    owner = await p.account("owner")
+    actor = await p.actor(owner, "Migrationsberatung Saarbrücken")
+    olga = await p.account("olga")
+    await p.client.notifications.follow(api.FollowRequest(target=api.FollowTarget(actor=actor.id)), olga)
+    await p.settled()
+    assert p.notifications.fanout is not None
+    await p.notifications.fanout.stop()
+    await p.publish(owner, actor.id, title="Vor langer Zeit")
+    p.clock.advance(timedelta(days=3))  # the fan-out sees it three days late
+    owner, olga = p.caller("owner"), p.caller("olga")  # fresh tokens for the later time
+    await p.notifications.fanout.start()
+    await p.publish(owner, actor.id, title="Heute")
+    assert [e.node.title for e in (await p.inbox(olga)).edges] == ["Heute"]
