@@ -22,6 +22,7 @@ from gateway.limits import BodySizeLimit, TimeLimit
 from gateway.live import LiveHub
 from gateway.metrics import HttpMetrics, MetricsListener
 from gateway.news_live import PublicationHub
+from gateway.notifications_live import NotificationHub
 from gateway.state import Gateway
 from gateway.web import routes as web
 from proto.client import LotseClient
@@ -44,12 +45,14 @@ async def running(gateway: Gateway) -> AsyncIterator[None]:
     verifier = TokenVerifier(gateway.clock, settings.nats_stream_replicas)
     hub = LiveHub()
     publications = PublicationHub()
+    notifications = NotificationHub()
     connections: OpenConnections | None = None
     try:
         await verifier.start(nc)
         await hub.start(nc)
         await publications.start(nc)
-        gateway.news_hub = publications
+        await notifications.start(nc)
+        gateway.news_hub, gateway.notifications_hub = publications, notifications
         connections = OpenConnections(verifier, on_ended=gateway.metrics.sessions_ended.inc)
         gateway.metrics.live_listeners.set_function(lambda: hub.listener_count)
         gateway.nc, gateway.lotse, gateway.verifier, gateway.hub, gateway.connections = (
@@ -59,8 +62,10 @@ async def running(gateway: Gateway) -> AsyncIterator[None]:
         yield
     finally:
         gateway.lotse = gateway.hub = gateway.verifier = gateway.connections = gateway.news_hub = None
+        gateway.notifications_hub = None
         if connections is not None:
             connections.close()
+        await notifications.stop()
         await publications.stop()
         await hub.stop()
         await verifier.stop()

@@ -14,6 +14,12 @@ whose authorisation the server refuses; clients may reconnect with fresh credent
 whereas 4401 ("Unauthorized") means a subscribe before the acknowledgement, after which
 clients give up. A token already revoked at `connection_init` is refused the same way.
 
+Keepalive: from its acknowledgement on, the server pings every connection (graphql-transport-ws
+`ping`) every PING_INTERVAL seconds; a client that has not answered with a `pong` (or sent
+anything) for PONG_TIMEOUT seconds is taken for gone — a phone that lost its network — and
+its connection closed with 1001, its subscriptions ended: a dead connection is noticed within
+a minute. A client that reconnects with `notificationReceived(after:)` misses nothing.
+
 HTTP bodies: strawberry answers some malformed bodies with a bare text 400 and crashes on
 others (`null`, a bare string or number: 500, with a traceback in the log). Every body
 that is not one JSON object is refused here first, and every refusal of the HTTP layer
@@ -23,6 +29,7 @@ it like any other error.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -50,6 +57,9 @@ from services.kernel.auth import SESSION_ENDED, TokenRevoked
 
 PATH = "/graphql"
 SESSION_ENDED_CLOSE_CODE = 4403  # graphql-transport-ws: Forbidden
+PING_INTERVAL = 20.0
+PONG_TIMEOUT = 45.0
+GONE_CLOSE_CODE = 1001  # going away: no pong in time
 
 
 class TransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
@@ -57,9 +67,34 @@ class TransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
     connections (gateway/connections.py) end it when identity revokes its token."""
 
     _forget: Callable[[], None] | None = None
+    _keepalive: asyncio.Task[None] | None = None
+    _heard: float = 0.0  # loop time of the client's last message
+    ping_interval = PING_INTERVAL
+    pong_timeout = PONG_TIMEOUT
+
+    async def handle_message(self, message: Any) -> None:
+        self._heard = asyncio.get_running_loop().time()
+        await super().handle_message(message)
+
+    async def _keep_alive(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._heard = loop.time()
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            if loop.time() - self._heard > self.pong_timeout:
+                for operation_id in list(self.operations):
+                    await self.cleanup_operation(operation_id)
+                await self.websocket.close(code=GONE_CLOSE_CODE, reason="no pong: connection taken for gone")
+                return
+            try:
+                await self.send_message({"type": "ping"})
+            except Exception:  # the socket is gone already; handle() ends on its own
+                return
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
         await super().handle_connection_init(message)
+        if self.connection_acknowledged and self._keepalive is None:
+            self._keepalive = asyncio.create_task(self._keep_alive(), name="graphql-ws-keepalive")
         gateway = self.context.gateway
         if not self.connection_acknowledged or self._forget is not None or self.context.token is None:
             return
@@ -86,6 +121,9 @@ class TransportWS(BaseGraphQLTransportWSHandler[GatewayContext, None]):
         await self.websocket.close(code=SESSION_ENDED_CLOSE_CODE, reason=SESSION_ENDED)
 
     async def shutdown(self) -> None:
+        if self._keepalive is not None:
+            self._keepalive.cancel()
+            self._keepalive = None
         if self._forget is not None:
             self._forget()
             self._forget = None

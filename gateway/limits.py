@@ -44,6 +44,7 @@ MAX_TOKENS = 2_000  # GraphiQL's introspection query is about 400
 # its field from validation, not a bare 413), and little more.
 MAX_BODY_BYTES = 160 * 1024
 REQUEST_SECONDS = 15.0
+STREAMS = frozenset({"/notifications/live"})  # Server-Sent Events: open as long as the page
 CACHE_SIZE = 256  # distinct documents kept parsed and validated; clients send a few dozen
 # A page of 20 actors with every field and list (about 13,000) passes; 15 aliases of 100
 # actors with their lists (about 100,000) do not. GraphiQL's introspection costs about 230.
@@ -221,7 +222,8 @@ class BodySizeLimit:
 class TimeLimit:
     """End an HTTP request that takes longer than `seconds`: 504 with a GraphQL-shaped error.
 
-    WebSockets are exempt: a subscription is meant to stay open. Work a NATS request starts
+    WebSockets are exempt: a subscription is meant to stay open; so are the event streams
+    in STREAMS (the web client's live notifications), for the same reason. Work a NATS request starts
     is bounded separately by `settings.request_timeout`.
     """
 
@@ -230,7 +232,7 @@ class TimeLimit:
         self.seconds = seconds
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in STREAMS:
             await self.app(scope, receive, send)
             return
         started = False

@@ -12,6 +12,7 @@ from gateway.connections import OpenConnections
 from gateway.limits import query_budget
 from gateway.live import LiveHub
 from gateway.news_live import PublicationHub
+from gateway.notifications_live import NotificationHub
 from gateway.metrics import GatewayMetrics
 from gateway.web.keys import WebKeys
 from gateway.web.session import Refresher
@@ -35,6 +36,7 @@ class Gateway:
     hub: LiveHub | None = None
     connections: OpenConnections | None = None  # WebSocket connections, closed when their session ends
     news_hub: PublicationHub | None = None  # news' publications, followed from the NEWS stream
+    notifications_hub: NotificationHub | None = None  # people's notifications, from the NOTIFICATIONS stream
     web_sessions: Refresher = field(default_factory=Refresher)  # the web client's single-flight refreshes
 
     @cached_property
@@ -53,6 +55,12 @@ class Gateway:
         if self.news_hub is None:
             raise Unavailable("live updates are not running yet")
         return self.news_hub
+
+    @property
+    def notification_hub(self) -> NotificationHub:
+        if self.notifications_hub is None:
+            raise Unavailable("live updates are not running yet")
+        return self.notifications_hub
 
     @property
     def live(self) -> LiveHub:

@@ -19,8 +19,9 @@ The rules:
 - A service may delete single messages of its own stream only: erasing a person's events
   (services/kernel/eventstore.py). Identity may ask every other service that holds personal
   data what blocks an erasure (`<service>.erasure_blockers`) before it erases an account.
-- The gateway reads one stream, NEWS, with an ordered consumer: it pushes each publication
-  to its own subscribers (gateway/news_live.py). It writes no event.
+- The gateway reads two streams with ordered consumers: NEWS, to push each publication to
+  its own subscribers (gateway/news_live.py), and NOTIFICATIONS, to push each person's
+  notifications (gateway/notifications_live.py). It writes no event.
 - Only the operator may call operator endpoints (`identity.create_admin`,
   `directory.import_actors`); the operator may also import regions, as admins may.
 - Each user receives replies on its own inbox, `_INBOX.<user>.>` (services/kernel/connection.py
@@ -151,7 +152,7 @@ def service_publish(service: str) -> list[Group]:
          [subjects.tasks_filter(service), *stream_admin(subjects.tasks_stream(service)),
           *consume(subjects.tasks_stream(service))]),
         (f"outgoing mail: create the {subjects.MAIL_STREAM} work queue at start and enqueue, not read",
-         [subjects.MAIL_OUTBOX,
+         [subjects.MAIL_OUTBOX, subjects.MAIL_BULK,
           *(f"{JS_API}.STREAM.{verb}.{subjects.MAIL_STREAM}" for verb in ("CREATE", "UPDATE", "INFO"))]),
     ]
     for bucket in owned:
@@ -191,6 +192,9 @@ def permissions() -> dict[str, dict]:
             ("/readyz pings every service", ["$SRV.PING", "$SRV.PING.>"]),
             (f"`newsPublished`: follow {subjects.stream_name('news')}'s events with an ordered consumer "
              "(read only, never acked; gateway/news_live.py)", consume(subjects.stream_name("news"), acks=False)),
+            (f"`notificationReceived`: follow {subjects.stream_name('notifications')}'s deliveries with an ordered "
+             "consumer (read only, never acked; gateway/notifications_live.py)",
+             consume(subjects.stream_name("notifications"), acks=False)),
         ],
         "deny": list(OPERATOR_ENDPOINTS),
         "subscribe": [LIVE, inbox(GATEWAY)],

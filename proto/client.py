@@ -13,7 +13,7 @@ import nats.errors
 from nats.aio.client import Client as NATS
 from pydantic import ValidationError
 
-from proto import context, directory, identity, news, subjects
+from proto import context, directory, identity, news, notifications, subjects
 from proto.common import Caller, Endpoint, Q, R
 from proto.errors import ErrorBody, ErrorCode, LotseError, Unavailable
 from proto.privacy import PersonalDataContract
@@ -73,6 +73,7 @@ class LotseClient:
         self.identity = identity.Identity(self.transport)
         self.directory = directory.Directory(self.transport)
         self.news = news.News(self.transport)
+        self.notifications = notifications.Notifications(self.transport)
 
     def holders(self) -> list[PersonalDataContract]:
         """Every service that holds personal data (its contract inherits

@@ -17,3 +17,5 @@ class OutgoingMail(BaseModel):
     html: str
     locale: str = "de"
     kind: str  # "confirm-email", "password-reset", … — for logs and metrics, never the body
+    # Extra headers, e.g. List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) on notification mail.
+    headers: dict[str, str] = {}

@@ -56,6 +56,11 @@ def task_subject(service: str, kind: str) -> str:
 MAIL_STREAM = "MAIL"
 MAIL_OUTBOX = "mail.outbox"
 MAIL_CONSUMER = "mailer"
+# Notification mail (one per item, digests) waits behind account mail (confirmations,
+# resets): its own subject in the same queue, read by its own consumer only when the
+# account mail's is empty.
+MAIL_BULK = "mail.bulk"
+MAIL_BULK_CONSUMER = "mailer-bulk"
 
 # Identity's KV buckets.
 KV_USERNAMES = "identity-usernames"
@@ -84,6 +89,9 @@ def parse_revocation_key(key: str) -> tuple[str, str] | None:
     if kind in ("session", "account") and ident and "." not in ident:
         return kind, ident
     return None
+
+# Notifications' KV bucket: one claim per person, cadence and period, so one replica sends a digest.
+KV_DIGESTS = "notifications-digests"
 
 # Directory's KV bucket: slug → claim of the actor that holds it, made before the append.
 KV_SLUGS = "directory-slugs"

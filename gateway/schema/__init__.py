@@ -18,7 +18,7 @@ from strawberry.types import ExecutionContext
 
 from gateway.limits import graphql_limits
 from gateway.metrics import GraphQLMetrics
-from gateway.schema import directory, identity, news
+from gateway.schema import directory, identity, news, notifications
 from gateway.schema.errors import is_unexpected
 from gateway.schema.loaders import PerOperationLoaders
 from gateway.schema.websocket_only import WebSocketOnlySubscriptions
@@ -26,7 +26,7 @@ from services.kernel.logging import get_logger
 
 log = get_logger("gateway.graphql")
 
-DOMAINS: tuple[ModuleType, ...] = (identity, directory, news)
+DOMAINS: tuple[ModuleType, ...] = (identity, directory, news, notifications)
 
 
 def compose(root: str) -> type:

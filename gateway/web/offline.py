@@ -22,9 +22,10 @@ router = APIRouter(include_in_schema=False)
 
 # Never kept by the service worker, whatever the headers say.
 PERSONAL_PATHS = ("/me", "/signin", "/signout", "/register", "/contribute", "/admin", "/invitation", "/confirm",
-                  "/reset", "/language", "/graphql", "/export", "/metrics", "/healthz", "/readyz", "/sw.js")
+                  "/reset", "/language", "/graphql", "/export", "/metrics", "/healthz", "/readyz", "/sw.js",
+                  "/notifications", "/follows", "/unsubscribe")
 
-SHELL = ("app.css", "app.js", "vendor/htmx-2.0.11.min.js", "icons/icon.svg", "icons/icon-192.png")
+SHELL = ("app.css", "app.js", "notifications.js", "vendor/htmx-2.0.11.min.js", "icons/icon.svg", "icons/icon-192.png")
 
 
 def shell_urls() -> list[str]:

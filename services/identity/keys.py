@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import jwt
 import nats.js.errors
@@ -33,6 +31,7 @@ from proto.envelope import new_id
 from services.kernel.auth import ALGORITHM, AUDIENCE, ISSUER
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
+from services.kernel.secrets import platform_secret
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_kv
 
@@ -41,20 +40,6 @@ log = get_logger("identity.keys")
 ROTATION = timedelta(days=30)
 OVERLAP = timedelta(hours=1)  # > access-token lifetime, with room for clock skew
 CURRENT = "current"
-
-
-def platform_secret(settings: Settings) -> bytes:
-    """LOTSE_SECRET_KEY, or a random one generated once into the data dir (single machine)."""
-    if settings.secret_key is not None:
-        return settings.secret_key.get_secret_value().encode()
-    path: Path = settings.data_dir / "secret.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(base64.urlsafe_b64encode(os.urandom(32)))
-        log.info("identity.secret_generated", file=str(path))
-    return path.read_bytes().strip()
 
 
 def fernet_for(secret: bytes) -> Fernet:

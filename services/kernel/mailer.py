@@ -5,6 +5,11 @@ server accepted it; a temporary failure is retried with growing delays; a perman
 refusal (5xx for the recipient) is logged and dropped. What is never delivered leaves the
 queue after 24 hours (the stream's max age): the links in it would be stale anyway.
 
+Account mail (`mail.outbox`: confirmations, resets, invitations) keeps priority over
+notification mail (`mail.bulk`: one per item, digests): two consumers on the same queue,
+and the bulk one is asked for a few mails only when the account one had none — a digest
+run to thousands of people never makes a password reset wait behind it.
+
 A delivered or dropped mail is erased before it is acked (services/kernel/workqueues.py):
 an ack alone would leave its names, addresses and links in the store's block files.
 """
@@ -13,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 import aiosmtplib
 import nats.errors
@@ -31,6 +36,8 @@ from services.kernel.settings import Settings
 log = get_logger("mailer")
 
 MAX_DELAY = 15 * 60.0
+BULK_ACK_WAIT = 30.0
+BULK_BATCH = 10
 
 
 def retry_delay(attempt: int) -> float:
@@ -44,8 +51,13 @@ def build_message(mail: OutgoingMail, sender: str, now_date: str) -> EmailMessag
     message["To"] = str(mail.to)
     message["Subject"] = mail.subject
     message["Date"] = now_date
-    message["Message-ID"] = make_msgid(idstring=mail.id, domain=sender.rsplit("@", 1)[-1].strip("> "))
+    # The mail's own id, not a random one: a mail sent again after a crash between the SMTP
+    # server's acceptance and the queue's ack carries the same Message-ID, and mail clients
+    # show it once.
+    message["Message-ID"] = f"<{mail.id}@{sender.rsplit('@', 1)[-1].strip('> ')}>"
     message["Auto-Submitted"] = "auto-generated"
+    for name, value in mail.headers.items():
+        message[name] = value
     message.set_content(mail.text)
     message.add_alternative(mail.html, subtype="html")
     # After the body: set_content() drops every Content-* header set before it.
@@ -60,20 +72,20 @@ class Mailer:
         self._clock = clock
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
+        self._bulk: JetStreamContext.PullSubscription | None = None
         self.outbox_dir = settings.data_dir / "mail"
 
     async def start(self) -> None:
         self._sub = await self._js.pull_subscribe(
-            subjects.MAIL_OUTBOX,
-            durable=subjects.MAIL_CONSUMER,
-            stream=subjects.MAIL_STREAM,
-            config=api.ConsumerConfig(
-                ack_policy=api.AckPolicy.EXPLICIT,
-                ack_wait=120,
-                max_deliver=-1,
-                max_ack_pending=100,
-            ),
-        )
+            subjects.MAIL_OUTBOX, durable=subjects.MAIL_CONSUMER, stream=subjects.MAIL_STREAM,
+            config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=120, max_deliver=-1,
+                                      max_ack_pending=100))
+        # Notification mail comes in thousands: a batch held by a mailer that died goes to
+        # another within BULK_ACK_WAIT; each mail tells the server it is being sent (in_progress).
+        self._bulk = await self._js.pull_subscribe(
+            subjects.MAIL_BULK, durable=subjects.MAIL_BULK_CONSUMER, stream=subjects.MAIL_STREAM,
+            config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=BULK_ACK_WAIT, max_deliver=-1,
+                                      max_ack_pending=100))
         self._task = asyncio.create_task(self._run(), name="mailer")
         log.info("mailer.start", transport="smtp" if self._settings.smtp_host else "files",
                  outbox=None if self._settings.smtp_host else str(self.outbox_dir))
@@ -89,28 +101,37 @@ class Mailer:
         # server's answer to the pending pull) in its queue that nobody takes, and the
         # connection's drain would wait on it until its 30 s timeout — past Compose's grace.
         # Unacked mail stays in the stream and is redelivered to the next mailer.
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:  # the connection may already be closed
-                pass
-            self._sub = None
+        for sub in (self._sub, self._bulk):
+            if sub is not None:
+                try:
+                    await sub.unsubscribe()
+                except Exception:  # the connection may already be closed
+                    pass
+        self._sub = self._bulk = None
 
     async def _run(self) -> None:
-        assert self._sub is not None, "start() subscribes before the loop runs"
+        assert self._sub is not None and self._bulk is not None, "start() subscribes before the loop runs"
+        busy = False  # notification mail waiting: look for account mail briefly between its batches
         while True:
-            try:
-                msgs = await self._sub.fetch(10, timeout=5)
-            except nats.errors.TimeoutError:
-                continue
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:
-                log.warning("mailer.fetch_failed", error=str(e))
-                await asyncio.sleep(1)
-                continue
+            # Account mail first; notification mail a batch at a time, only when none waits.
+            msgs = await self._fetch(self._sub, 10, 0.05 if busy else 1.0)
+            if not msgs:
+                msgs = await self._fetch(self._bulk, BULK_BATCH, 0.05 if busy else 1.0)
+                busy = bool(msgs)
             for msg in msgs:
                 await self._handle(msg)
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription, batch: int, timeout: float) -> list[Msg]:
+        try:
+            return await sub.fetch(batch, timeout=timeout)
+        except nats.errors.TimeoutError:
+            return []
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            log.warning("mailer.fetch_failed", error=str(e))
+            await asyncio.sleep(1)
+            return []
 
     async def _handle(self, msg: Msg) -> None:
         try:
@@ -121,6 +142,7 @@ class Mailer:
             return
         attempt = msg.metadata.num_delivered or 1
         try:
+            await msg.in_progress()
             await self.deliver(mail)
         except aiosmtplib.SMTPRecipientsRefused as e:
             log.error("mailer.refused", mail_id=mail.id, kind=mail.kind, error=str(e))

@@ -11,9 +11,10 @@ from services.kernel.logging import get_logger
 log = get_logger("outbox")
 
 
-async def enqueue(js: JetStreamContext, mail: OutgoingMail) -> None:
+async def enqueue(js: JetStreamContext, mail: OutgoingMail, *, bulk: bool = False) -> None:
+    """`bulk`: notification mail, delivered after any account mail waiting (proto.subjects.MAIL_BULK)."""
     await js.publish(
-        subjects.MAIL_OUTBOX,
+        subjects.MAIL_BULK if bulk else subjects.MAIL_OUTBOX,
         mail.model_dump_json().encode(),
         stream=subjects.MAIL_STREAM,
         headers={subjects.MSG_ID: mail.id},

@@ -68,7 +68,7 @@ async def ensure_mail_stream(js: JetStreamContext, replicas: int = 1) -> None:
         js,
         api.StreamConfig(
             name=subjects.MAIL_STREAM,
-            subjects=[subjects.MAIL_OUTBOX],
+            subjects=[subjects.MAIL_OUTBOX, subjects.MAIL_BULK],
             retention=api.RetentionPolicy.WORK_QUEUE,
             storage=api.StorageType.FILE,
             num_replicas=replicas,

@@ -442,7 +442,7 @@ async def test_compose_services_run_as_local_processes(tmp_path):
             download = await post_form(web, f"http://127.0.0.1:{loopback.http_port}/my-data",
                                        {"token": token_in(export, "/my-data")})
         assert download.status_code == 200, download.text
-        assert set(download.json()["services"]) == {"identity", "directory", "news"}
+        assert set(download.json()["services"]) == {"identity", "directory", "news", "notifications"}
         assert (await erika(DELETE_ACCOUNT, password=STRONG))["deleteAccount"]["ok"]
         await smtp.inbox.wait_for("erika.compose@example.org", count=3, timeout=30)  # "deleted"
         erasers = [p for p in processes if p.name in ("identity", "directory")]

@@ -63,9 +63,19 @@ class TransportWebSocket:
 
     def __init__(self, socket: ClientConnection):
         self.socket = socket
+        self.answer_pings = True  # as a live client does; False plays a phone that lost its network
+        self.pings = 0
 
     async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
-        return json.loads(await asyncio.wait_for(self.socket.recv(), timeout))
+        """The next message; the server's keepalive pings are answered (and counted) on the way."""
+        async with asyncio.timeout(timeout):
+            while True:
+                message = json.loads(await self.socket.recv())
+                if message.get("type") != "ping":
+                    return message
+                self.pings += 1
+                if self.answer_pings:
+                    await self.send({"type": "pong"})
 
     async def send(self, message: dict[str, Any]) -> None:
         await self.socket.send(json.dumps(message))

@@ -66,7 +66,7 @@ def test_a_shared_contract_is_each_inheriting_services_own():
     assert PersonalDataContract.erasure_blockers.service == ""  # the shared declaration names no service
     assert list(directory.ENDPOINTS)[-2:] == ["export_personal_data", "erasure_blockers"]
     assert list(identity.ENDPOINTS)[0] == "register"  # a service's own endpoints come first
-    assert holder_services() == ["identity", "directory", "news"]
+    assert holder_services() == ["identity", "directory", "news", "notifications"]
 
 
 async def test_the_client_knows_every_service_that_holds_personal_data():
@@ -75,7 +75,7 @@ async def test_the_client_knows_every_service_that_holds_personal_data():
 
     client = LotseClient(None)  # type: ignore[arg-type]  # no request is sent through it
     assert [holder.erasure_blockers.endpoint.service for holder in client.holders()] == [
-        "identity", "directory", "news"]
+        "identity", "directory", "news", "notifications"]
     transport = RecordingTransport({"directory.erasure_blockers": b'{"blockers": [{"message": "m", "names": ["A"]}]}'})
     reply = await directory.Directory(transport).erasure_blockers(CheckErasure(), Caller(token="t"))
     assert isinstance(reply, ErasureBlockers) and reply.blockers[0].names == ["A"]
