@@ -66,6 +66,13 @@ class Reading:
     def asked_topics(self) -> list[str]:
         return self.topics or (self.mine.topics if self.mine else [])
 
+    @property
+    def chosen(self) -> int:
+        """How many filters the person set (the only state, picked for them, is none)."""
+        region = self.choice.region
+        only_state = region is not None and region.level == "state" and len(self.choice.levels[0].options) == 1
+        return len(self.topics) + len(self.kinds) + len(self.languages) + (1 if region and not only_state else 0)
+
     def params(self) -> list[tuple[str, str]]:
         return [*self.choice.params().items(), *[("topic", t) for t in self.topics],
                 *[("kind", k) for k in self.kinds], *[("language", code) for code in self.languages],

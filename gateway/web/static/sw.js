@@ -104,8 +104,11 @@ async function online() {
 }
 
 async function keep(request, response) {
-  // A page kept only while signed in goes to its own cache; a public one to the pages.
-  const cache = await caches.open(response.headers.get("X-Lotse-Kept") ? SESSION : PAGES);
+  // A page kept only while signed in goes to its own cache, a public one to the pages; the
+  // older copy in the other cache goes, so offline shows the newest.
+  const session = Boolean(response.headers.get("X-Lotse-Kept"));
+  const cache = await caches.open(session ? SESSION : PAGES);
+  await (await caches.open(session ? PAGES : SESSION)).delete(request.url);
   await cache.put(request.url, response);
   const keys = (await cache.keys()).filter((r) => !r.url.endsWith(STATE));
   for (const old of keys.slice(0, Math.max(0, keys.length - MAX_PAGES))) await cache.delete(old);
