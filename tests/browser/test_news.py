@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.browser.test_journeys import sign_in
-from tests.browser.test_offline import kept_pages
+from tests.browser.test_offline import kept, kept_pages, until
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -203,11 +203,7 @@ async def test_the_feed_and_a_saved_event_read_offline_with_their_age_and_go_on_
     await save.click()
     await page.get_by_text("Gemerkt – auch ohne Netz lesbar").wait_for()
     assert await save.inner_text() == "Nicht mehr merken"
-    await page.wait_for_function("""async () => {
-        for (const n of await caches.keys()) if (n.startsWith('lotse-pages-'))
-            for (const r of await (await caches.open(n)).keys()) if (r.url.endsWith('/news')) return true;
-        return false;
-    }""")
+    await until(page, kept(phone.dev.base_url + "/news", "lotse-pages-", exact=True))
 
     await phone.context.set_offline(True)
     await page.goto(phone.dev.base_url + "/news")
@@ -216,7 +212,8 @@ async def test_the_feed_and_a_saved_event_read_offline_with_their_age_and_go_on_
     assert "offline" in (await status.inner_text()).lower() and "Stand" in await status.inner_text()
     assert await page.locator("#reading-results li.news-card").count() >= 5
     await page.goto(phone.dev.base_url + "/saved")
-    saved = page.get_by_role("link", name=name)
+    await page.get_by_role("heading", level=1, name="Gemerkte Veranstaltungen").wait_for()
+    saved = page.locator("#saved-events").get_by_role("link", name=name)
     await saved.wait_for()
     await phone.check(page, "saved-offline")
     await saved.click()
@@ -229,14 +226,11 @@ async def test_the_feed_and_a_saved_event_read_offline_with_their_age_and_go_on_
     # Signed in, the feed (which may hold members-only news) is kept only while signed in.
     await sign_in(phone, page, "mehmet.yilmaz")
     await phone.open(page, "/news")
-    await page.wait_for_function("""async () => {
-        for (const n of await caches.keys()) if (n.startsWith('lotse-session-'))
-            for (const r of await (await caches.open(n)).keys()) if (r.url.endsWith('/news')) return true;
-        return false;
-    }""")
-    assert not any(u.endswith("/news") for u in await kept_pages(page))  # moved out of the public pages
+    await until(page, kept(phone.dev.base_url + "/news", "lotse-session-", exact=True))
+    public = await kept_pages(page, ("lotse-pages-",))
+    assert not any(u.endswith("/news") for u in public), public  # moved out of the public pages
     await phone.open(page, "/me")
     await page.get_by_role("button", name="Auf diesem Gerät abmelden").click()
     await page.wait_for_function("document.body.dataset.signedOut === '1'")
-    await page.wait_for_function("async () => (await caches.keys()).every(n => !n.startsWith('lotse-session-')"
-                                 " && !n.startsWith('lotse-saved-'))")
+    await until(page, "async () => (await caches.keys()).every(n => !n.startsWith('lotse-session-')"
+                      " && !n.startsWith('lotse-saved-'))")

@@ -133,7 +133,7 @@ async function page(event) {
   } catch (error) {
     const since = await offlineSince();
     if (!personal(url)) {
-      for (const cacheName of [PAGES, SESSION, SAVED]) {
+      for (const cacheName of [PAGES, SESSION, SAVED, SHELL]) {
         const kept = await caches.match(request.url, { cacheName, ignoreVary: true });
         if (kept) return marked(kept, since);
       }
