@@ -14,13 +14,14 @@ wall-clock time (Europe/Berlin); a time to publish at is read in that zone too.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import icalendar
 from fastapi import APIRouter, Depends
 from fastapi.responses import Response
 
@@ -46,7 +47,6 @@ COMPARED = ("title", "summary", "body", "language", "topics", "regions", "visibi
             "funding.rolling", "translation.language", "translation.title", "translation.summary")
 DONE = ("created", "saved", "published", "scheduled", "unscheduled", "withdrawn")
 REPEATS = {"WEEKLY": "FREQ=WEEKLY", "BIWEEKLY": "FREQ=WEEKLY;INTERVAL=2", "MONTHLY": "FREQ=MONTHLY"}
-SIMPLE_RULE = re.compile(r"^(FREQ=WEEKLY|FREQ=WEEKLY;INTERVAL=2|FREQ=MONTHLY);UNTIL=(\d{8})$")
 STATUSES: list[news.ItemStatus] = ["draft", "scheduled", "published", "withdrawn"]
 
 
@@ -57,22 +57,34 @@ def local_input(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M") if value else ""
 
 
-def repeat_of(rule: str | None) -> tuple[str, str, str]:
-    """An RRULE as the form's choice: (repeat, until, the rule as written when it is no simple one)."""
+def repeat_of(rule: str | None, time_zone: str = news.DEFAULT_TIME_ZONE) -> tuple[str, str, str]:
+    """An RRULE as the form's choice: (repeat, until, the rule as written when it is none of the
+    form's). News stores UNTIL in UTC: it reads back as the last day where the event is."""
     if not rule:
         return "", "", ""
-    simple = SIMPLE_RULE.match(rule)
-    if simple is None:
+    try:
+        recur = icalendar.vRecur.from_ical(rule.removeprefix("RRULE:"))
+    except (ValueError, TypeError):
         return "custom", "", rule
-    repeat = next(k for k, v in REPEATS.items() if v == simple.group(1))
-    until = simple.group(2)
-    return repeat, f"{until[:4]}-{until[4:6]}-{until[6:]}", ""
+    freq = [str(f).upper() for f in recur.get("FREQ", [])]
+    interval = int(recur.get("INTERVAL", [1])[0])
+    spelled = {"WEEKLY": {1: "WEEKLY", 2: "BIWEEKLY"}, "MONTHLY": {1: "MONTHLY"}}.get(freq[0] if freq else "", {})
+    if set(recur) - {"FREQ", "INTERVAL", "UNTIL"} or "UNTIL" not in recur or interval not in spelled:
+        return "custom", "", rule
+    until = recur["UNTIL"][0]
+    if isinstance(until, datetime):
+        until = (until.astimezone(ZoneInfo(time_zone)) if until.tzinfo else until).date()
+    return spelled[interval], until.isoformat(), ""
+
+
+def wall(value: datetime | str) -> datetime | str:
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def item_values(item: news.NewsItem, translation: news.NewsItem | None) -> dict[str, Any]:
     """A saved item as the form spells it (in its original language; one translation)."""
     event, funding = item.event, item.funding
-    repeat, until, rule = repeat_of(event.recurrence if event else None)
+    repeat, until, rule = repeat_of(event.recurrence, event.time_zone) if event else ("", "", "")
     values: dict[str, Any] = {
         "title": item.title, "summary": item.summary, "body": item.body or "", "language": item.language,
         "visibility": item.visibility, "link": item.link or "", "topics": list(item.topics),
@@ -91,6 +103,8 @@ def item_values(item: news.NewsItem, translation: news.NewsItem | None) -> dict[
         "translation.title": translation.title if translation else "",
         "translation.summary": translation.summary if translation else "",
         "translation.body": (translation.body or "") if translation else "",
+        "publishAt": local_input(item.scheduled_for.astimezone(i18n.TIMEZONE))
+        if item.scheduled_for and item.status == "scheduled" else "",
     }
     return values
 
@@ -135,8 +149,13 @@ def event_of(values: dict[str, Any], before: news.EventInfo | None) -> dict[str,
              "recurrence": rule, "place_name": values["event.placeName"] or None,
              "online_url": values["event.onlineUrl"] or None,
              "registration_url": values["event.registrationUrl"] or None}
-    if before is not None and (block["starts_at"] != before.starts_at or rule != before.recurrence):
-        block["changed_occurrences"] = []  # they named occurrences of the times that were
+    if before is not None:
+        was = repeat_of(before.recurrence, before.time_zone)
+        same_rule = (repeat, values["event.until"]) == was[:2] if repeat != "custom" else rule == before.recurrence
+        if same_rule and repeat != "custom":
+            block["recurrence"] = before.recurrence  # as news stored it: the same rule
+        if wall(block["starts_at"]) != wall(before.starts_at) or not same_rule:
+            block["changed_occurrences"] = []  # they named occurrences of the times that were
     return block
 
 
@@ -295,7 +314,7 @@ async def create_item(actor_id: str, kind: str = "article", page: Page = Depends
         after = await then(page, form, created, values)
         if isinstance(after, str):
             return page.redirect(f"/contribute/news/{created.id}?done={after}")
-        return page.redirect(f"/contribute/news/{created.id}?done=created&problem={after.code.value}")
+        return await not_published(page, created.id, form, values, after)
     if created.code != ErrorCode.INVALID_INPUT:
         raise page.problem(created)
     form.fail_with(created, "form")
@@ -330,14 +349,20 @@ async def edit_page(page: Page, loaded: Loaded, *, form: Form | None = None, val
                      region_options=actor.regions if isinstance(actor, directory.Actor) else [])
 
 
+async def not_published(page: Page, item_id: str, form: Form, values: dict[str, Any], error: LotseError
+                        ) -> Response:
+    """Saved, but the publication asked for did not go through: the saved item, with what was
+    typed and why — next to the time, or at the top (the actor is not approved yet, …)."""
+    if error.code not in (ErrorCode.INVALID_INPUT, ErrorCode.CONFLICT, ErrorCode.FORBIDDEN):
+        raise page.problem(error)
+    form.fail("form", page.t("publish.not_published"))
+    form.fail_with(error, "form") if error.code == ErrorCode.INVALID_INPUT else form.fail("publishAt", error.message)
+    return await edit_page(page, await load_item(page, item_id), form=form, values=values, status=400)
+
+
 @router.get("/contribute/news/{item_id}")
-async def edit_item_page(item_id: str, done: str = "", problem: str = "", page: Page = Depends(page_of)) -> Response:
-    loaded = await load_item(page, item_id)
-    form = form_of({}, *FIELDS)
-    if problem:
-        # Saved, but the publication that was asked for did not go through: say why.
-        form.fail("form", page.t("publish.not_published"))
-    return await edit_page(page, loaded, form=form, done=done)
+async def edit_item_page(item_id: str, done: str = "", page: Page = Depends(page_of)) -> Response:
+    return await edit_page(page, await load_item(page, item_id), done=done)
 
 
 @router.post("/contribute/news/{item_id}")
@@ -359,7 +384,7 @@ async def update_item(item_id: str, page: Page = Depends(page_of)) -> Response:
         after = await then(page, form, result, values)
         if isinstance(after, str):
             return page.redirect(f"/contribute/news/{item.id}?done={after}")
-        return page.redirect(f"/contribute/news/{item.id}?done=saved&problem={after.code.value}")
+        return await not_published(page, item.id, form, values, after)
     if result.code == ErrorCode.CONFLICT and item.status != "withdrawn":
         # Someone saved first. Show both; keep what this person typed; their next save is
         # against the version saved now, so it overwrites only when they choose to.

@@ -57,10 +57,18 @@ class Reading:
     everything: bool
 
     @property
+    def region_chosen(self) -> bool:
+        """A region the person picked — not the only state, which the picker picks for them."""
+        region = self.choice.region
+        if region is None:
+            return False
+        return not (region.level == "state" and len(self.choice.levels[0].options) == 1)
+
+    @property
     def regions(self) -> list[str]:
-        if self.choice.ags:
-            return [self.choice.ags]
-        return [r.ags for r in self.mine.regions][:MAX_REGIONS] if self.mine else []
+        if self.mine and self.mine.regions and not self.region_chosen:
+            return [r.ags for r in self.mine.regions][:MAX_REGIONS]
+        return [self.choice.ags] if self.choice.ags else []
 
     @property
     def asked_topics(self) -> list[str]:
@@ -69,9 +77,7 @@ class Reading:
     @property
     def chosen(self) -> int:
         """How many filters the person set (the only state, picked for them, is none)."""
-        region = self.choice.region
-        only_state = region is not None and region.level == "state" and len(self.choice.levels[0].options) == 1
-        return len(self.topics) + len(self.kinds) + len(self.languages) + (1 if region and not only_state else 0)
+        return len(self.topics) + len(self.kinds) + len(self.languages) + (1 if self.region_chosen else 0)
 
     def params(self) -> list[tuple[str, str]]:
         return [*self.choice.params().items(), *[("topic", t) for t in self.topics],
@@ -82,10 +88,13 @@ class Reading:
         query = urlencode([*self.params(), *more.items()])
         return f"{path}?{query}" if query else path
 
-    def calendar(self, feed: str) -> str:
-        """The matching iCalendar feed, to subscribe to in a calendar app."""
-        query = urlencode([*[("region", r) for r in self.regions], *[("topic", t) for t in self.asked_topics]])
-        return f"/feeds/{feed}.ics" + (f"?{query}" if query else "")
+    def subscription(self, feed: str) -> str:
+        """The matching feed (gateway/feeds.py), to subscribe to in a calendar app or a feed
+        reader: iCalendar for events and deadlines, Atom for the news."""
+        kinds = [("kind", k) for k in self.kinds] if feed == "news" else []
+        query = urlencode([*[("region", r) for r in self.regions], *[("topic", t) for t in self.asked_topics],
+                           *kinds])
+        return f"/feeds/{feed}.{'atom' if feed == 'news' else 'ics'}" + (f"?{query}" if query else "")
 
 
 def clean(values: list[str]) -> list[str]:
@@ -108,9 +117,10 @@ async def reading_of(page: Page, *, topic: list[str], kind: list[str], language:
                      everything: str) -> Reading:
     choice = await region_choice(page, state, district, municipality, region)
     topics, kinds, languages = clean(topic), clean(kind), clean(language)
-    chose = bool(choice.ags or topics or everything == "1")
-    mine = None if chose else await interests(page)
-    return Reading(choice, topics, kinds, languages, mine, everything == "1")
+    reading = Reading(choice, topics, kinds, languages, None, everything == "1")
+    if reading.region_chosen or topics or reading.everything:
+        return reading
+    return Reading(choice, topics, kinds, languages, await interests(page), reading.everything)
 
 
 def refused(page: Page, result: object) -> LotseError | None:
@@ -155,7 +165,8 @@ async def feed(
     result = found if isinstance(found, news.NewsConnection) else None
     return render_list(page, "reading.html", reading, problem=problem, list_name="news",
                        title=page.t("reading.news.title"), items=[e.node for e in result.edges] if result else [],
-                       more=more_of(reading, "/news", result.page_info if result else None))
+                       more=more_of(reading, "/news", result.page_info if result else None),
+                       subscribe=reading.subscription("news"))
 
 
 @dataclass(frozen=True)
@@ -211,7 +222,7 @@ async def events(
         problem, found, more = refused(page, e.error), [], None
     return render_list(page, "reading.html", reading, problem=problem, list_name="events",
                        title=page.t("reading.events.title"), occurrences=found, more=more,
-                       subscribe=reading.calendar("events"))
+                       subscribe=reading.subscription("events"))
 
 
 @router.get("/funding")
@@ -232,7 +243,7 @@ async def funding(
     return render_list(page, "reading.html", reading, problem=problem, list_name="funding",
                        title=page.t("reading.funding.title"), items=[e.node for e in result.edges] if result else [],
                        more=more_of(reading, "/funding", result.page_info if result else None),
-                       subscribe=reading.calendar("funding"))
+                       subscribe=reading.subscription("funding"))
 
 
 # ---- a region's page: its news and upcoming events ---------------------------------------

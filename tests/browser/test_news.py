@@ -116,6 +116,10 @@ async def test_a_member_publishes_an_event_meets_a_concurrent_edit_and_withdraws
     await page.get_by_text("Veröffentlicht. Wer der Region").wait_for()
     edit_url = page.url.split("?")[0]
     item_id = edit_url.rsplit("/", 1)[1]
+    # The stored rule (its UNTIL in UTC) reads back as the choice made.
+    assert await page.get_by_label("Wiederholung", exact=True).input_value() == "WEEKLY"
+    assert await page.get_by_label("Wiederholen bis (freiwillig)").input_value() == (
+        day + timedelta(weeks=5)).isoformat()
 
     # Anyone reads it, as a repeating event with six dates, in the region's events too.
     reader = await browser.new_context(viewport={"width": 360, "height": 800}, locale="de-DE")
@@ -226,6 +230,9 @@ async def test_the_feed_and_a_saved_event_read_offline_with_their_age_and_go_on_
     # Signed in, the feed (which may hold members-only news) is kept only while signed in.
     await sign_in(phone, page, "mehmet.yilmaz")
     await phone.open(page, "/news")
+    # Nothing chosen: the regions and topics of the actors Mehmet belongs to.
+    mine = page.locator("#reading-results .notice", has_text="Für Sie ausgewählt")
+    assert "Saarland" in await mine.inner_text()
     await until(page, kept(phone.dev.base_url + "/news", "lotse-session-", exact=True))
     public = await kept_pages(page, ("lotse-pages-",))
     assert not any(u.endswith("/news") for u in public), public  # moved out of the public pages
@@ -234,3 +241,50 @@ async def test_the_feed_and_a_saved_event_read_offline_with_their_age_and_go_on_
     await page.wait_for_function("document.body.dataset.signedOut === '1'")
     await until(page, "async () => (await caches.keys()).every(n => !n.startsWith('lotse-session-')"
                       " && !n.startsWith('lotse-saved-'))")
+
+
+async def test_a_member_schedules_a_funding_programme_with_an_arabic_version_takes_it_back_and_publishes(phone):
+    page = await phone.page()
+    await sign_in(phone, page, "mehmet.yilmaz")
+    await phone.open(page, "/contribute")
+    await page.locator("li.card", has_text="Syrisch-Deutscher Verein").get_by_role(
+        "link", name="Neuigkeiten und Veranstaltungen").click()
+    await page.get_by_role("link", name="Neues Förderprogramm").click()
+    title = f"Mikrofonds Begegnung {secrets.token_hex(2)}"
+    await page.get_by_label("Titel", exact=True).fill(title)
+    await page.get_by_label("Fördergeber").fill("Stiftung Saar")
+    await page.get_by_label("Antragsfrist (letzter Tag) (freiwillig)").fill(
+        (date.today() + timedelta(days=3)).isoformat())
+    await page.locator("summary", has_text="Übersetzung").click()
+    await page.get_by_label("Sprache der Übersetzung (freiwillig)").fill("ar")
+    await page.get_by_label("Titel der Übersetzung (freiwillig)").fill("صندوق صغير للقاءات")
+
+    # A time in the past is refused by name, and nothing typed is lost.
+    await page.get_by_label("Erscheinen am (freiwillig)").fill("2020-01-01T09:00")
+    await page.get_by_role("button", name="Planen").click()
+    await page.get_by_text("Gespeichert, aber nicht veröffentlicht").wait_for()
+    assert await page.get_by_label("Titel", exact=True).input_value() == title
+    await page.get_by_label("Erscheinen am (freiwillig)").fill(
+        f"{(date.today() + timedelta(days=1)).isoformat()}T09:00")
+    await page.get_by_role("button", name="Planen").click()
+    await page.get_by_text("Geplant: Lotse veröffentlicht den Beitrag").wait_for()
+    assert await page.get_by_text("erscheint am").count() == 1
+    await phone.check(page)
+    item_id = page.url.split("?")[0].rsplit("/", 1)[1]
+
+    # Not public yet; the schedule is taken back, then it is published now.
+    listed = await page.request.get(f"{phone.dev.base_url}/funding?all=1")
+    assert title not in await listed.text()
+    await page.get_by_role("button", name="Planung aufheben").click()
+    await page.get_by_text("Die Planung ist aufgehoben").wait_for()
+    await page.get_by_role("button", name="Jetzt veröffentlichen").click()
+    await page.get_by_text("Veröffentlicht. Wer der Region").wait_for()
+
+    # Among the programmes, closing soon, with its Arabic version one tap away.
+    await phone.open(page, "/funding?all=1")
+    card = page.locator("li.news-card", has_text=title)
+    assert "Frist endet bald" in await card.inner_text()
+    await card.get_by_role("link", name="العربية").click()
+    await page.wait_for_url(f"**/news/{item_id}?read=ar")
+    heading = page.get_by_role("heading", level=1)
+    assert await heading.inner_text() == "صندوق صغير للقاءات" and await heading.get_attribute("dir") == "rtl"
