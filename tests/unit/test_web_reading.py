@@ -132,10 +132,10 @@ def test_directions_come_from_the_language():
 
 async def test_a_page_with_members_only_news_is_kept_offline_only_while_signed_in_and_says_whether_one_is():
     fake = fake_news()
-    fake.replies["get_item"] = item("01JNEWS0000000000000000005", visibility="members", title="Intern")
     async with http(app_with(FakeIdentity(), fake_directory(), fake)) as client:
-        members = await client.get("/news/01JNEWS0000000000000000005")
         public = await client.get("/news/01JNEWS0000000000000000002")
+        fake.replies["get_item"] = item("01JNEWS0000000000000000005", visibility="members", title="Intern")
+        members = await client.get("/news/01JNEWS0000000000000000005")
         worker = await client.get("/sw.js")
     assert members.headers["x-lotse-kept"] == "while-signed-in"
     assert members.headers["cache-control"] == "private, no-cache"
