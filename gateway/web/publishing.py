@@ -36,16 +36,17 @@ router = APIRouter(include_in_schema=False)
 
 TEXT_FIELDS = ("title", "summary", "body", "language", "visibility", "link")
 EVENT_FIELDS = ("event.startsAt", "event.endsAt", "event.allDay", "event.repeat", "event.until",
-                "event.recurrence", "event.placeName", "event.onlineUrl", "event.registrationUrl")
+                "event.recurrence", "event.placeName", "event.onlineUrl", "event.registrationUrl", "event.cancelled")
 FUNDING_FIELDS = ("funding.funder", "funding.deadline", "funding.rolling", "funding.amountMax")
 TRANSLATION_FIELDS = ("translation.language", "translation.title", "translation.summary", "translation.body")
 FIELDS = (*TEXT_FIELDS, "topics", "regions", *EVENT_FIELDS, *FUNDING_FIELDS, *TRANSLATION_FIELDS, "publishAt",
           "reason", "translations", "event", "funding", "form")
 # What a conflict compares, in the form's order.
 COMPARED = ("title", "summary", "body", "language", "topics", "regions", "visibility", "link", "event.startsAt",
-            "event.endsAt", "event.repeat", "event.until", "event.placeName", "funding.funder", "funding.deadline",
-            "funding.rolling", "translation.language", "translation.title", "translation.summary")
-DONE = ("created", "saved", "published", "scheduled", "unscheduled", "withdrawn")
+            "event.endsAt", "event.repeat", "event.until", "event.placeName", "event.cancelled", "funding.funder",
+            "funding.deadline", "funding.rolling", "translation.language", "translation.title", "translation.summary")
+DONE = ("created", "saved", "published", "scheduled", "unscheduled", "withdrawn", "date_cancelled", "date_restored")
+DATES_SHOWN = 12  # the next dates of a repeating event, each with its own "cancel" button
 REPEATS = {"WEEKLY": "FREQ=WEEKLY", "BIWEEKLY": "FREQ=WEEKLY;INTERVAL=2", "MONTHLY": "FREQ=MONTHLY"}
 STATUSES: list[news.ItemStatus] = ["draft", "scheduled", "published", "withdrawn"]
 
@@ -91,7 +92,8 @@ def item_values(item: news.NewsItem, translation: news.NewsItem | None) -> dict[
         "regions": [r.ags for r in item.regions],
         "event.startsAt": local_input(event.starts_at) if event else "",
         "event.endsAt": local_input(event.ends_at) if event else "",
-        "event.allDay": bool(event and event.all_day), "event.repeat": repeat, "event.until": until,
+        "event.allDay": bool(event and event.all_day), "event.cancelled": bool(event and event.cancelled),
+        "event.repeat": repeat, "event.until": until,
         "event.recurrence": rule, "event.placeName": (event.place_name or "") if event else "",
         "event.onlineUrl": (event.online_url or "") if event else "",
         "event.registrationUrl": (event.registration_url or "") if event else "",
@@ -117,6 +119,7 @@ def form_values(form: Form) -> dict[str, Any]:
     values["topics"] = form.all("topics")
     values["regions"] = form.all("regions")
     values["event.allDay"] = form.get("event.allDay") == "on"
+    values["event.cancelled"] = form.get("event.cancelled") == "on"
     values["funding.rolling"] = form.get("funding.rolling") == "on"
     values["language"] = values["language"] or "de"
     values["visibility"] = values["visibility"] or "public"
@@ -146,7 +149,8 @@ def event_of(values: dict[str, Any], before: news.EventInfo | None) -> dict[str,
         rule = None
     block = {**kept, "starts_at": _when(values["event.startsAt"], all_day),
              "ends_at": _when(values["event.endsAt"] or values["event.startsAt"], all_day), "all_day": all_day,
-             "recurrence": rule, "place_name": values["event.placeName"] or None,
+             "recurrence": rule, "cancelled": values["event.cancelled"],
+             "place_name": values["event.placeName"] or None,
              "online_url": values["event.onlineUrl"] or None,
              "registration_url": values["event.registrationUrl"] or None}
     if before is not None:
@@ -265,7 +269,8 @@ async def actor_items(page: Page, actor: directory.Actor) -> list[news.NewsItem]
 def item_form(page: Page, *, actor: directory.Actor | None, actor_id: str, kind: str, values: dict[str, Any],
               form: Form, action: str, status: int = 200, item: news.NewsItem | None = None,
               version: int | None = None, conflict: list[Difference] | None = None, done: str | None = None,
-              region_options: list[directory.RegionRef] | None = None) -> Response:
+              region_options: list[directory.RegionRef] | None = None,
+              dates: list[news.Occurrence] | None = None) -> Response:
     title = item.title if item else page.t(f"publish.new.{kind}")
     chosen = set(values["regions"])
     options = list(region_options or [])
@@ -275,7 +280,7 @@ def item_form(page: Page, *, actor: directory.Actor | None, actor_id: str, kind:
                        kind=kind, action=action, item=item, version=version, conflict=conflict,
                        done=done if done in DONE else None, actor_id=actor_id, actor=actor,
                        region_options=options, chosen_regions=chosen, topics=directory.TOPICS,
-                       repeats=("", *REPEATS))
+                       repeats=("", *REPEATS), dates=dates or [])
 
 
 def empty_values(actor: directory.Actor, kind: str, lang: str) -> dict[str, Any]:
@@ -337,6 +342,18 @@ async def then(page: Page, form: Form, item: news.NewsItem, values: dict[str, An
     return "saved"
 
 
+async def next_dates(page: Page, item: news.NewsItem) -> list[news.Occurrence]:
+    """A repeating event's next dates (cancelled ones too), as news expands its rule: the
+    actor's upcoming occurrences, this item's among them."""
+    if item.event is None or not item.event.recurrence or item.status == "withdrawn":
+        return []
+    found = await page.attempt(page.gateway.client.news.upcoming_events, lambda: news.GetUpcomingEvents(
+        actors=[item.actor.id], first=100))
+    if isinstance(found, LotseError):
+        return []
+    return [e.occurrence for e in found.edges if e.item.id == item.id][:DATES_SHOWN]
+
+
 async def edit_page(page: Page, loaded: Loaded, *, form: Form | None = None, values: dict[str, Any] | None = None,
                     status: int = 200, conflict: list[Difference] | None = None, done: str | None = None
                     ) -> Response:
@@ -346,7 +363,8 @@ async def edit_page(page: Page, loaded: Loaded, *, form: Form | None = None, val
                      kind=item.kind, values=values or item_values(item, loaded.translation),
                      form=form or form_of({}, *FIELDS), action=f"/contribute/news/{item.id}", status=status,
                      item=item, version=item.version, conflict=conflict, done=done,
-                     region_options=actor.regions if isinstance(actor, directory.Actor) else [])
+                     region_options=actor.regions if isinstance(actor, directory.Actor) else [],
+                     dates=await next_dates(page, item))
 
 
 async def not_published(page: Page, item_id: str, form: Form, values: dict[str, Any], error: LotseError
@@ -433,3 +451,43 @@ async def after_action(page: Page, loaded: Loaded, form: Form, result: news.News
         raise page.problem(result)
     form.fail_with(result, "form") if result.code == ErrorCode.INVALID_INPUT else form.fail("form", result.message)
     return await edit_page(page, loaded, form=form, status=403 if result.code == ErrorCode.FORBIDDEN else 400)
+
+
+def with_date(event: news.EventInfo, occurrence: datetime, cancelled: bool) -> dict[str, Any]:
+    """The event block with one date cancelled, or its cancellation taken back (a moved date
+    stays moved)."""
+    details = event.model_dump(include=set(news.EventDetails.model_fields))
+    original = occurrence.replace(tzinfo=None)
+    changes = [c for c in event.changed_occurrences if c.occurrence.replace(tzinfo=None) != original]
+    before = next((c for c in event.changed_occurrences if c.occurrence.replace(tzinfo=None) == original), None)
+    if cancelled:
+        changes.append(news.OccurrenceChange(occurrence=original, cancelled=True))
+    elif before is not None and before.starts_at is not None:
+        changes.append(before.model_copy(update={"cancelled": False}))
+    details["changed_occurrences"] = [c.model_dump() for c in changes]
+    return details
+
+
+@router.post("/contribute/news/{item_id}/dates")
+async def change_date(item_id: str, page: Page = Depends(page_of)) -> Response:
+    """Cancel one date of a repeating event, or take its cancellation back."""
+    form = form_of(await page.form(), "occurrence", "cancel", "expectedVersion", "form")
+    loaded = await load_item(page, item_id)
+    item = loaded.item
+    try:
+        occurrence = datetime.fromisoformat(form.get("occurrence"))
+        expected = int(form.get("expectedVersion"))
+    except ValueError:
+        raise PageProblem(400, "problem.invalid", detail="occurrence, expectedVersion") from None
+    event = item.event
+    if event is None:
+        raise PageProblem(400, "problem.invalid", detail="event")
+    cancel = form.get("cancel") == "1"
+    result = await page.attempt(page.gateway.client.news.update_item, lambda: news.UpdateNewsItem.model_validate(
+        {"item_id": item.id, "expected_version": expected, "event": with_date(event, occurrence, cancel)}))
+    if isinstance(result, news.NewsItem):
+        return page.redirect(f"/contribute/news/{item.id}?done={'date_cancelled' if cancel else 'date_restored'}#dates")
+    if result.code not in (ErrorCode.INVALID_INPUT, ErrorCode.CONFLICT):
+        raise page.problem(result)
+    form.fail("form", page.t("publish.dates.conflict") if result.code == ErrorCode.CONFLICT else result.message)
+    return await edit_page(page, loaded, form=form, status=409 if result.code == ErrorCode.CONFLICT else 400)

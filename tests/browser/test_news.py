@@ -121,6 +121,15 @@ async def test_a_member_publishes_an_event_meets_a_concurrent_edit_and_withdraws
     assert await page.get_by_label("Wiederholen bis (freiwillig)").input_value() == (
         day + timedelta(weeks=5)).isoformat()
 
+    # One date is cancelled; the others stay.
+    dates = page.locator("#dates ~ ul li")
+    assert await dates.count() == 6
+    second = await dates.nth(1).locator("p").inner_text()
+    await dates.nth(1).get_by_role("button", name=re.compile("Termin absagen")).click()
+    await page.get_by_text("Der Termin ist abgesagt.").wait_for()
+    assert "abgesagt" in await page.locator("#dates ~ ul li").nth(1).inner_text()
+    assert await page.get_by_role("button", name=re.compile("Absage zurücknehmen")).count() == 1
+
     # Anyone reads it, as a repeating event with six dates, in the region's events too.
     reader = await browser.new_context(viewport={"width": 360, "height": 800}, locale="de-DE")
     await reader.route("**/*", phone.route)
@@ -130,6 +139,8 @@ async def test_a_member_publishes_an_event_meets_a_concurrent_edit_and_withdraws
     assert await anonymous.get_by_text("Wiederkehrend: 6 Termine").count() == 1
     await anonymous.goto(f"{phone.dev.base_url}/events?region=10041519")
     assert await anonymous.get_by_role("link", name=title).count() >= 1
+    listed = anonymous.locator("li.news-card", has_text=title).filter(has_text=second)
+    assert "abgesagt" in await listed.first.inner_text()  # the cancelled date, marked
 
     # Signed out, nothing of writing opens; the forms refuse a post without the page's token.
     refused = await anonymous.goto(f"{phone.dev.base_url}/contribute/news/{item_id}")

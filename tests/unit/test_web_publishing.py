@@ -86,3 +86,22 @@ def test_a_conflict_names_only_what_differs():
     yours = dict(saved, title="Sprachcafé am Dienstag", topics=list(reversed(saved["topics"])))
     assert [(d.field, d.saved, d.yours) for d in differences(saved, yours)] == [
         ("title", "Sprachcafé", "Sprachcafé am Dienstag")]
+
+
+def test_cancelling_one_date_and_taking_it_back_keeps_the_other_changes():
+    from datetime import timedelta
+
+    from gateway.web.publishing import with_date
+
+    event = item(kind="event").event
+    assert event is not None
+    first = datetime(2027, 1, 5, 16, 0)
+    moved = news.OccurrenceChange(occurrence=first + timedelta(weeks=2), starts_at=first + timedelta(weeks=2, days=1),
+                                  ends_at=first + timedelta(weeks=2, days=1, hours=2))
+    event = event.model_copy(update={"recurrence": "FREQ=WEEKLY;UNTIL=20270301", "changed_occurrences": [moved]})
+    cancelled = with_date(event, first + timedelta(weeks=1), True)
+    assert [(c["occurrence"], c["cancelled"]) for c in cancelled["changed_occurrences"]] == [
+        (first + timedelta(weeks=2), False), (first + timedelta(weeks=1), True)]
+    restored = with_date(event.model_copy(update={"changed_occurrences": [
+        news.OccurrenceChange(**cancelled["changed_occurrences"][1]), moved]}), first + timedelta(weeks=1), False)
+    assert restored["changed_occurrences"] == [moved.model_dump()]
