@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from gateway.exports import tel_uri
 from gateway.web.chart import coverage_chart
 from gateway.web.page import Page, environment, page_of
+from gateway.web.reading import region_news
 from gateway.web.regions import region_choice
 from proto import directory
 from proto.errors import ErrorCode, LotseError
@@ -161,10 +162,11 @@ async def states(page: Page = Depends(page_of)) -> Response:
 @router.get("/regions/{ags}")
 async def region_page(ags: str, page: Page = Depends(page_of)) -> Response:
     client = page.gateway.client.directory
-    region, coverage, inside = await asyncio.gather(
+    region, coverage, inside, (latest, upcoming) = await asyncio.gather(
         page.ask(client.get_region, lambda: directory.GetRegion(ags=ags)),
         page.ask(client.region_coverage, lambda: directory.GetRegionCoverage(region=ags)),
         page.ask(client.list_regions, lambda: directory.ListRegions(parent=ags)),
+        region_news(page, ags),
     )
     covered = [t.topic for t in coverage.topics if t.actors]
     def responsible_for(topic: str) -> Callable[[], directory.ResponsibleActors]:
@@ -176,4 +178,4 @@ async def region_page(ags: str, page: Page = Depends(page_of)) -> Response:
     totals = {topic: answer.total_count or 0 for topic, answer in zip(covered, answers)}
     return page.render("region.html", title=region.name, region=region, coverage=coverage,
                        chart=coverage_chart(coverage), children=inside.regions, responsible=responsible,
-                       totals=totals)
+                       totals=totals, latest=latest, upcoming=upcoming, members=page.signed_in)

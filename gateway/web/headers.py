@@ -26,10 +26,16 @@ NO_STORE = "no-store"
 # Public pages may be kept (the service worker keeps the last ones for offline reading)
 # but are checked with us before each use.
 REVALIDATE = "private, no-cache"
+# A public page that also shows members-only news (signed-in people see it) holds nothing
+# about the person: the service worker may keep it for offline reading, but only while the
+# person is signed in — in a cache of its own, dropped on sign-out and as soon as a page
+# says the session is gone (`KEPT_HEADER` / `SESSION_HEADER`, read by static/sw.js).
+KEPT_HEADER = "X-Lotse-Kept"
+SESSION_HEADER = "X-Lotse-Session"
 
 
 def page_headers(settings: Settings, *, personal: bool, scripts: bool = True,
-                 referrer: str = "same-origin") -> dict[str, str]:
+                 referrer: str = "same-origin", members: bool = False, signed_in: bool | None = None) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": CSP_PAGES if scripts else CSP_NO_SCRIPT,
         "X-Content-Type-Options": "nosniff",
@@ -43,6 +49,10 @@ def page_headers(settings: Settings, *, personal: bool, scripts: bool = True,
         # the signed-in person or anyone: a cache must keep them apart.
         "Vary": "HX-Request, Cookie, Accept-Language",
     }
+    if members and not personal:
+        headers[KEPT_HEADER] = "while-signed-in"
+    if signed_in is not None:
+        headers[SESSION_HEADER] = "signed-in" if signed_in else "none"
     if settings.https:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     return headers

@@ -9,7 +9,7 @@ be older than its `.po`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from functools import lru_cache
 from io import BytesIO
 from pathlib import Path
@@ -82,3 +82,40 @@ def when(value: datetime, lang: str) -> str:
 
 def day(value: datetime, lang: str) -> str:
     return format_date(value.astimezone(TIMEZONE), "long", locale=lang)
+
+
+def moment(start: datetime, end: datetime, all_day: bool, lang: str) -> str:
+    """An event's time as wall-clock time where it takes place: "Di., 8. Dez. 2026, 18:00–20:00"."""
+    pattern = "EEE d. MMM y" if lang == "de" else "EEE d MMM y"
+    if all_day:
+        first, last = format_date(start, pattern, locale=lang), format_date(end, pattern, locale=lang)
+        return first if first == last else f"{first} – {last}"
+    return f"{format_datetime(start, pattern + ', HH:mm', locale=lang)}–{format_datetime(end, 'HH:mm', locale=lang)}"
+
+
+def deadline(value: date, lang: str) -> str:
+    return format_date(value, "long", locale=lang)
+
+
+@lru_cache(maxsize=256)
+def direction(code: str) -> str:
+    """How text in a language runs: "rtl" for Arabic, Farsi, Hebrew, Urdu and the others
+    CLDR writes right to left, else "ltr" (also for a code Babel does not know)."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        order = Locale.parse(code.replace("-", "_")).character_order
+    except (UnknownLocaleError, ValueError, TypeError):
+        return "ltr"
+    return "rtl" if order == "right-to-left" else "ltr"
+
+
+def native_name(code: str) -> str:
+    """A language's name in itself ("العربية", "Deutsch"), for a link to read in it."""
+    from babel import Locale, UnknownLocaleError
+
+    try:
+        name = Locale.parse(code.replace("-", "_")).get_display_name(code.replace("-", "_"))
+    except (UnknownLocaleError, ValueError, TypeError):
+        return code
+    return name[:1].upper() + name[1:] if name else code

@@ -37,9 +37,16 @@ def occurrence_text(page: Page, item: news.NewsItem) -> str | None:
 
 
 @router.get("/news/{item_id}")
-async def news_item(item_id: str, page: Page = Depends(page_of)) -> Response:
-    item = await page.ask(page.gateway.client.news.get_item, lambda: news.GetNewsItem(id=item_id, lang=[page.lang]))
+async def news_item(item_id: str, read: str = "", page: Page = Depends(page_of)) -> Response:
+    """`read`: the version to read (one of the item's languages); else the page's language
+    when the item has it, else its original. The other versions are links on the page."""
+    wanted = [code for code in (read.strip().lower(), page.lang) if code]
+    item = await page.ask(page.gateway.client.news.get_item,
+                          lambda: news.GetNewsItem(id=item_id, lang=list(dict.fromkeys(wanted))))
     public = item.status == "published" and item.visibility == "public"
+    members_only = item.status == "published" and item.visibility == "members"
+    event = item.kind == "event" and public
     return page.render("news_item.html", title=item.title, item=item, when=occurrence_text(page, item),
-                       ics=f"/events/{item.id}.ics" if item.kind == "event" and public else None,
-                       personal=not public or item.may_edit)
+                       ics=f"/events/{item.id}.ics" if event else None, saveable=event, chosen=bool(read.strip()),
+                       editable=f"/contribute/news/{item.id}" if item.may_edit else None,
+                       personal=not (public or members_only) or item.may_edit, members=members_only)

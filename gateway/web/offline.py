@@ -1,8 +1,11 @@
 """Installable and readable offline: the web app manifest, the service worker, the offline page.
 
 The service worker (static/sw.js) keeps the shell — styles, scripts, icons, the offline
-page — and the last public pages visited, each in caches named after `asset_version()`, so
-a new release drops the old ones. It never keeps a page the gateway marks personal
+page — and the last public pages visited (the feed among them), each in caches named after
+`asset_version()`, so a new release drops the old ones. Pages with members-only news go to a
+cache of their own that lives only while the person is signed in (headers.py). Events the
+person saved ("save event") are kept, page and .ics, until removed — carried over into a new
+release's cache, since the person chose them. It never keeps a page the gateway marks personal
 (`Cache-Control: no-store`) nor anything under the personal paths below, and it keeps
 nothing from a fragment request. Offline, it answers with the kept page and says since
 when the network is gone and how old the page is. Signing out clears its caches
@@ -29,7 +32,7 @@ SHELL = ("app.css", "app.js", "notifications.js", "vendor/htmx-2.0.11.min.js", "
 
 
 def shell_urls() -> list[str]:
-    return [asset(path) for path in SHELL] + ["/offline"]
+    return [asset(path) for path in SHELL] + ["/offline", "/saved"]
 
 
 @router.get("/manifest.webmanifest")
@@ -71,3 +74,10 @@ async def service_worker() -> Response:
 async def offline_page(page: Page = Depends(page_of)) -> Response:
     """What the worker shows for a page it never kept: the pages that can be read offline."""
     return page.render("offline.html", title=page.t("offline.title"), offline_page=True)
+
+
+@router.get("/saved")
+async def saved_events(page: Page = Depends(page_of)) -> Response:
+    """The events this browser saved: listed by app.js from the worker's cache, so it reads the
+    same with and without network; the server knows nothing of them."""
+    return page.render("saved.html", title=page.t("saved.title"), offline_page=True)

@@ -108,6 +108,10 @@ def environment(lang: str) -> Environment:
         level=lambda slug: _label("level")(slug, lang),
         language_name=lambda code: _language_name(code, lang),
         urlquote=lambda value: quote(str(value), safe=""),
+        direction=i18n.direction,
+        moment=lambda o: i18n.moment(o.local_start, o.local_end, o.all_day, lang),
+        deadline_day=lambda value: i18n.deadline(value, lang),
+        native_name=i18n.native_name,
     )
     return env
 
@@ -317,13 +321,13 @@ class Page:
 
     def render(self, template: str, *, status: int = 200, personal: bool = False, fragment: str | None = None,
                scripts: bool = True, referrer: str = "same-origin", title: str | None = None,
-               **values: Any) -> Response:
+               members: bool = False, **values: Any) -> Response:
         env = environment(self.lang)
         name = fragment if fragment is not None and self.htmx else template
         html = env.get_template(name).render(page=self, title=title, rendered_at=self.now(), scripts=scripts,
                                              **values)
         headers = page_headers(self.gateway.settings, personal=personal or self.request.method != "GET",
-                               scripts=scripts, referrer=referrer)
+                               scripts=scripts, referrer=referrer, members=members, signed_in=self.signed_in)
         return self.finish(HTMLResponse(html, status_code=status, headers=headers))
 
     def redirect(self, url: str) -> Response:

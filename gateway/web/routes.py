@@ -8,14 +8,17 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 
-from gateway.web import (account, admin, contribute, directory, invitation, links, my_data, news, notifications,
-                         offline)
+from gateway.web import (
+    account, admin, contribute, directory, invitation, links, my_data, news, notifications, offline, publishing,
+    reading,
+)
 from gateway.web.page import STATIC, PageProblem, page_of
 
 
 def web_router() -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (directory, news, account, links, my_data, invitation, contribute, admin, notifications, offline):
+    for module in (directory, reading, news, account, links, my_data, invitation, contribute, publishing, admin,
+                   notifications, offline):
         router.include_router(module.router)
     return router
 

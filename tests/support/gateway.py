@@ -48,6 +48,7 @@ class FakeLotse:
 
     identity: FakeIdentity
     directory: FakeIdentity = field(default_factory=FakeIdentity)
+    news: FakeIdentity = field(default_factory=FakeIdentity)
 
     async def send(self, endpoint: Any, request: Any, caller: Caller | None = None) -> Any:
         return await getattr(getattr(self, endpoint.service), endpoint.verb)(request, caller)
@@ -57,11 +58,13 @@ class FakeLotse:
         return [self.identity, self.directory]
 
 
-def app_with(identity: FakeIdentity, directory: FakeIdentity | None = None, **settings: Any) -> FastAPI:
+def app_with(identity: FakeIdentity, directory: FakeIdentity | None = None, news: FakeIdentity | None = None,
+             **settings: Any) -> FastAPI:
     """The real app without its lifespan: no NATS, the fakes stand in for the proto client."""
     settings.setdefault("session_key", "unit-test-session-key")
     app = create_app(Settings(**settings))
-    app.state.gateway.lotse = FakeLotse(identity, directory or FakeIdentity())  # type: ignore[assignment]
+    app.state.gateway.lotse = FakeLotse(identity, directory or FakeIdentity(),  # type: ignore[assignment]
+                                        news or FakeIdentity())
     return app
 
 

@@ -191,8 +191,11 @@ def scripts_of(html: str) -> list[Path]:
 
 
 async def test_no_page_sends_more_than_50_kb_of_javascript_gzipped():
-    async with http(app_with(FakeIdentity(), fake_directory())) as client:
-        for path in ("/", "/search", "/responsible", "/signin", "/register", "/offline", "/reset/request"):
+    from tests.unit.test_web_reading import fake_news
+
+    async with http(app_with(FakeIdentity(), fake_directory(), fake_news())) as client:
+        for path in ("/", "/search", "/responsible", "/signin", "/register", "/offline", "/reset/request",
+                     "/news", "/events", "/funding", "/saved", "/news/01JNEWS0000000000000000002"):
             html = (await client.get(path)).text
             total = sum(len(gzip.compress(p.read_bytes(), 9)) for p in scripts_of(html))
             print(f"{path}: {total} bytes of JavaScript, gzipped")

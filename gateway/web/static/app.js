@@ -1,4 +1,5 @@
-// Lotse's own script: the service worker, "offline since …", clearing caches on sign-out.
+// Lotse's own script: the service worker, "offline since …", clearing caches on sign-out,
+// saving events for reading offline.
 // Everything here is an addition: every page works without it.
 (function () {
   "use strict";
@@ -53,15 +54,14 @@
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).catch(function () { /* offline reading stays off */ });
   }
 
-  // The offline page lists the pages kept for reading without network.
-  var list = document.getElementById("offline-pages");
-  if (list && window.caches) {
+  // The offline page lists the pages kept for reading without network; /saved the saved events.
+  function listKept(list, prefix, only) {
     caches.keys().then(function (names) {
-      var name = names.filter(function (n) { return n.indexOf("lotse-pages-") === 0; })[0];
+      var name = names.filter(function (n) { return n.indexOf(prefix) === 0; })[0];
       if (!name) return [];
       return caches.open(name).then(function (cache) {
         return cache.keys().then(function (requests) {
-          return Promise.all(requests.filter(function (r) { return r.url.indexOf("/__lotse") < 0; })
+          return Promise.all(requests.filter(function (r) { return r.url.indexOf("/__lotse") < 0 && only(r.url); })
             .map(function (r) {
               return cache.match(r).then(function (response) { return response.text(); }).then(function (html) {
                 var title = (/<title>([^<]*)<\/title>/.exec(html) || [null, r.url])[1];
@@ -83,6 +83,45 @@
         link.textContent = p.title;
         item.appendChild(link);
         list.appendChild(item);
+      });
+    });
+  }
+
+  var list = document.getElementById("offline-pages");
+  if (list && window.caches) listKept(list, "lotse-pages-", function () { return true; });
+  var saved = document.getElementById("saved-events");
+  if (saved && window.caches) listKept(saved, "lotse-saved-", function (url) { return url.indexOf("/news/") >= 0; });
+
+  // "Save event": the worker keeps the event's page and .ics until the person removes them.
+  var button = document.getElementById("save-event");
+  var worker = navigator.serviceWorker;
+  if (button && worker && window.caches) {
+    var urls = [button.dataset.page, button.dataset.ics];
+    var note = document.getElementById("save-event-status");
+    var isSaved = false;
+    var show = function () { button.textContent = isSaved ? button.dataset.textSaved : button.dataset.textSave; };
+    var ask = function (message) {
+      return worker.ready.then(function (registration) {
+        return new Promise(function (resolve) {
+          var channel = new MessageChannel();
+          channel.port1.onmessage = function (e) { resolve(e.data); };
+          (worker.controller || registration.active).postMessage(message, [channel.port2]);
+        });
+      });
+    };
+    caches.keys().then(function (names) {
+      var name = names.filter(function (n) { return n.indexOf("lotse-saved-") === 0; })[0];
+      return name ? caches.open(name).then(function (c) { return c.match(new URL(urls[0], location.href).href); }) : null;
+    }).then(function (found) { isSaved = !!found; show(); button.hidden = false; });
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      ask({ type: isSaved ? "unsave" : "save", urls: urls }).then(function (answer) {
+        if (answer && answer.ok) {
+          isSaved = !isSaved;
+          if (note) note.textContent = isSaved ? button.dataset.textDone : "";
+        }
+        show();
+        button.disabled = false;
       });
     });
   }
