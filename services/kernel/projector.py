@@ -1,7 +1,8 @@
 """Projecting a service's stream into its SQLite view, exactly once, resumable, rebuildable.
 
-The projector reads the stream with an ordered consumer starting after the last sequence
-it applied. Events are applied in batches — whatever has arrived, up to BATCH — and each
+The projector reads the stream through an `EventFeed` (eventfeed.py: a pull consumer asked
+for one batch at a time, so a long backlog never piles up in the client) starting after the
+last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH — and each
 batch is applied and its last sequence recorded in one SQLite transaction, so a crash
 cannot apply an event twice or skip one. A view that offers `apply_batch` gets the whole
 batch at once (a rebuild then costs a few statements per batch instead of a few per
@@ -23,12 +24,13 @@ from pathlib import Path
 from typing import Protocol
 
 import aiosqlite
-from nats.js import JetStreamContext, api
+from nats.js import JetStreamContext
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from proto import subjects
 from proto.envelope import Envelope
+from services.kernel.eventfeed import EventFeed
 from services.kernel.logging import get_logger
 from services.kernel.readers import Readers, open_database
 
@@ -37,9 +39,10 @@ __all__ = ["Applied", "Projector", "View", "BatchView", "open_database"]
 log = get_logger("projector")
 
 WATCH_INTERVAL = 1.0  # seconds between comparisons of the view with its stream
-STALL_AFTER = 2.0  # seconds behind without progress before resubscribing
+STALL_AFTER = 5.0  # seconds behind without progress before reading anew
 BATCH = 500  # events per transaction at most: a rebuild's speed, a crash's redo
-INBOX = 4 * BATCH  # events received but not applied; more wait in the NATS client (flow control)
+WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
+REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
 
 PROJECTION_SCHEMA = """
@@ -84,8 +87,8 @@ class Projector:
         self._applied = 0
         self._target = 0  # what the stream held at start: caught up once applied
         self._changed = asyncio.Condition()
-        self._inbox: asyncio.Queue[Msg] = asyncio.Queue(INBOX)
-        self._sub: JetStreamContext.PushSubscription | None = None
+        self._feed: EventFeed | None = None
+        self._reopen = False  # set by the watch when the view stalls behind the stream
         self._applying: asyncio.Future[None] | None = None  # the batch being applied
         self._tasks: list[asyncio.Task[None]] = []
         self.caught_up = asyncio.Event()
@@ -142,29 +145,10 @@ class Projector:
         ]
         if self.catching_up:
             self._tasks.append(asyncio.create_task(self._report(), name=f"projector-progress-{self._stream}"))
-        await self._subscribe()
 
     def _check_caught_up(self) -> None:
         if self._applied >= self._target and not self.caught_up.is_set():
             self.caught_up.set()
-
-    async def _subscribe(self) -> None:
-        self._sub = await self._js.subscribe(
-            self._filter,
-            stream=self._stream,
-            ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            config=api.ConsumerConfig(opt_start_seq=self._applied + 1),
-            cb=self._on_message,
-        )
-
-    async def _unsubscribe(self) -> None:
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:  # the connection may be closed, or the consumer gone
-                pass
-            self._sub = None
 
     async def _report(self) -> None:
         """While catching up: a log line every few seconds with how far, and how fast."""
@@ -184,12 +168,11 @@ class Projector:
                          events_per_second=round(rate))
 
     async def _watch(self) -> None:
-        """Resubscribe when the view stalls behind the stream.
+        """Read anew when the view stalls behind the stream.
 
-        An ordered consumer notices a gap only when a heartbeat arrives; when its server
-        restarted and forgot the consumer, none ever does. So: if the stream holds events
-        the view has not applied and nothing moved for STALL_AFTER, start over after the
-        last applied sequence.
+        The feed notices a lost consumer by its silence; this is the belt to those braces: if
+        the stream holds events the view has not applied and nothing moved for STALL_AFTER,
+        start over after the last applied sequence.
         """
         stalled_since: float | None = None
         seen = self._applied
@@ -207,22 +190,17 @@ class Projector:
                 async with self._changed:
                     self._target = min(self._target, last)
                     self._check_caught_up()
-            if last <= self._applied or self._applied != seen or not self._inbox.empty():
+            if last <= self._applied or self._applied != seen:
                 stalled_since, seen = None, self._applied
                 continue
             if stalled_since is None:
                 stalled_since = loop.time()
             elif loop.time() - stalled_since >= STALL_AFTER:
-                log.warning("projector.resubscribe", stream=self._stream, applied=self._applied, last=last)
-                await self._unsubscribe()
-                try:
-                    await self._subscribe()
-                except Exception as e:
-                    log.warning("projector.resubscribe_failed", stream=self._stream, error=str(e))
+                log.warning("projector.stalled", stream=self._stream, applied=self._applied, last=last)
+                self._reopen = True
                 stalled_since = None
 
     async def stop(self) -> None:
-        await self._unsubscribe()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -238,29 +216,47 @@ class Projector:
             except Exception:
                 pass  # reported where it failed (`failed`)
             self._applying = None
+        if self._feed is not None:
+            await self._feed.close()
+            self._feed = None
         if self.reader is not None:
             await self.reader.close()
         if self.writer is not None:
             await self.writer.close()
         self.reader = self.writer = None
 
-    async def _on_message(self, msg: Msg) -> None:
-        # The NATS client calls this one message after another; a full inbox makes it wait,
-        # and the ordered consumer's flow control then slows the server down.
-        await self._inbox.put(msg)
-
     async def _run(self) -> None:
         while True:
-            batch = [await self._inbox.get()]
-            while len(batch) < self._batch and not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
+            batch = await self._read()
+            if not batch:
+                continue
             # Shielded: a stop while a batch is half applied lets it finish (see stop()).
             self._applying = asyncio.ensure_future(self._apply(batch))
             await asyncio.shield(self._applying)
 
+    async def _read(self) -> list[Msg]:
+        """The next batch from the feed; a lost feed (or a stalled view) is opened anew after
+        the last applied sequence, as often as it takes."""
+        if self._reopen and self._feed is not None:
+            self._reopen = False
+            await self._feed.close()
+            self._feed = None
+        try:
+            if self._feed is None:
+                self._feed = EventFeed(self._js, self._stream, self._filter, batch=self._batch)
+                await self._feed.open(after=self._applied)
+            return await self._feed.next_batch(WAIT)
+        except Exception as e:  # FeedLost, or NATS unreachable while opening
+            log.warning("projector.reopen", stream=self._stream, applied=self._applied, reason=str(e) or repr(e))
+            if self._feed is not None:
+                await self._feed.close()
+                self._feed = None
+            await asyncio.sleep(REOPEN_AFTER)
+            return []
+
     def _fresh(self, batch: list[Msg]) -> list[tuple[int, Msg]]:
-        """The messages not applied yet, each sequence once, in order. After a resubscribe the
-        old and the new subscription may both have delivered an event."""
+        """The messages not applied yet, each sequence once, in order (a feed opened anew starts
+        after the last applied sequence; this keeps that promise whatever happens)."""
         fresh, last = [], self._applied
         for msg in batch:
             seq = msg.metadata.sequence.stream
