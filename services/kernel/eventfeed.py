@@ -33,6 +33,7 @@ log = get_logger("eventfeed")
 EXPIRES = 5.0  # seconds a lingering request waits at the end of the stream
 HEARTBEAT = 1.0  # seconds between the server's heartbeats while a request waits
 SILENCE = 3 * HEARTBEAT  # nothing heard for this long while asking: the consumer is gone
+GRACE = 0.1  # seconds for the connection to read what arrived while the loop was busy
 FORGET_AFTER = 30.0  # seconds without requests before the server deletes a dead reader's consumer
 ENDED = {api.StatusCode.NO_MESSAGES.value, api.StatusCode.REQUEST_TIMEOUT.value}
 HEARTBEAT_STATUS = api.StatusCode.CONTROL_MESSAGE.value
@@ -117,7 +118,11 @@ class EventFeed:
                 msg = await self._sub.next_msg(timeout=max(0.01, min(remaining, SILENCE)) if not msgs else 1.0)
             except TimeoutError:
                 if loop.time() - self._heard >= SILENCE:
-                    raise FeedLost(f"no word from the server for {SILENCE:.0f} s") from None
+                    # A loop busy elsewhere for seconds fires this timer before the connection
+                    # reads what waits in its socket: give the reader a moment first.
+                    await asyncio.sleep(GRACE)
+                    if self._sub.pending_msgs == 0:
+                        raise FeedLost(f"no word from the server for {SILENCE:.0f} s") from None
                 continue
             self._heard = loop.time()
             status = msg.headers.get(api.Header.STATUS) if msg.headers else None
