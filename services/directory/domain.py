@@ -600,7 +600,8 @@ def describe(event: Event, state: ActorState | None) -> tuple[list[str], str | N
     """
     match event:
         case api.ActorCreated() | api.ActorImported():
-            fields = [n for n, v in event.profile.model_dump().items() if v not in (None, "", [])]
+            profile = event.profile  # its fields as they are: a model_dump would copy every value
+            fields = [n for n in type(profile).model_fields if getattr(profile, n) not in (None, "", [])]
             return [camel(f) for f in fields], None
         case api.ActorUpdated():
             return [camel(f) for f in event.changed], None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import deque
 
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
@@ -57,6 +58,8 @@ class EventFeed:
         self._next = 1  # the consumer sequence the next message must carry
         self._owed = 0  # messages the outstanding request may still bring; 0: none outstanding
         self._heard = 0.0  # when the server last said anything (or we last asked)
+        self._arrived: deque[Msg] = deque()  # at most one request's worth: the server sends no more
+        self._signal = asyncio.Event()
 
     async def open(self, after: int) -> None:
         """Start reading with the event after sequence `after`."""
@@ -71,8 +74,13 @@ class EventFeed:
             mem_storage=True,  # rebuilt from the stream whenever it is lost
             num_replicas=1,
         ))
-        self._sub = await self._nc.subscribe(self._nc.new_inbox())
+        self._sub = await self._nc.subscribe(self._nc.new_inbox(), cb=self._on_message)
         self._next, self._owed = 1, 0
+
+    async def _on_message(self, msg: Msg) -> None:
+        self._arrived.append(msg)
+        self._heard = asyncio.get_running_loop().time()
+        self._signal.set()
 
     async def close(self) -> None:
         sub, consumer, self._sub, self._consumer = self._sub, self._consumer, None, None
@@ -109,22 +117,24 @@ class EventFeed:
         while len(msgs) < self._batch:
             if self._owed == 0:
                 await self._ask()  # ask again at once: the server fills it while we apply
-            if msgs and self._sub.pending_msgs == 0:
-                break  # what has arrived is the batch; do not wait for more
-            remaining = deadline - loop.time()
-            if not msgs and remaining <= 0:
-                break
-            try:
-                msg = await self._sub.next_msg(timeout=max(0.01, min(remaining, SILENCE)) if not msgs else 1.0)
-            except TimeoutError:
-                if loop.time() - self._heard >= SILENCE:
-                    # A loop busy elsewhere for seconds fires this timer before the connection
-                    # reads what waits in its socket: give the reader a moment first.
-                    await asyncio.sleep(GRACE)
-                    if self._sub.pending_msgs == 0:
-                        raise FeedLost(f"no word from the server for {SILENCE:.0f} s") from None
+            if not self._arrived:
+                if msgs:
+                    break  # what has arrived is the batch; do not wait for more
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
+                self._signal.clear()
+                try:
+                    await asyncio.wait_for(self._signal.wait(), min(remaining, SILENCE))
+                except TimeoutError:
+                    if loop.time() - self._heard >= SILENCE:
+                        # A loop busy elsewhere for seconds fires this timer before the connection
+                        # reads what waits in its socket: give the reader a moment first.
+                        await asyncio.sleep(GRACE)
+                        if not self._arrived:
+                            raise FeedLost(f"no word from the server for {SILENCE:.0f} s") from None
                 continue
-            self._heard = loop.time()
+            msg = self._arrived.popleft()
             status = msg.headers.get(api.Header.STATUS) if msg.headers else None
             if not status:
                 seq = msg.metadata.sequence.consumer

@@ -40,7 +40,7 @@ log = get_logger("projector")
 
 WATCH_INTERVAL = 1.0  # seconds between comparisons of the view with its stream
 STALL_AFTER = 5.0  # seconds behind without progress before reading anew
-BATCH = 500  # events per transaction at most: a rebuild's speed, a crash's redo
+BATCH = 1000  # events per transaction at most: a rebuild's speed, a crash's redo
 WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
 REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
@@ -60,6 +60,15 @@ class Applied:
     envelope: Envelope
     seq: int
     subject: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message read from the stream: its sequence, subject, and envelope (None: unreadable)."""
+
+    seq: int
+    subject: str
+    envelope: Envelope | None
 
 
 class View(Protocol):
@@ -226,17 +235,26 @@ class Projector:
         self.reader = self.writer = None
 
     async def _run(self) -> None:
-        while True:
+        ahead: asyncio.Task[list[Received]] | None = None
+        try:
             batch = await self._read()
-            if not batch:
-                continue
-            # Shielded: a stop while a batch is half applied lets it finish (see stop()).
-            self._applying = asyncio.ensure_future(self._apply(batch))
-            await asyncio.shield(self._applying)
+            while True:
+                if not batch:
+                    batch = await self._read()
+                    continue
+                # Shielded: a stop while a batch is half applied lets it finish (see stop()).
+                self._applying = asyncio.ensure_future(self._apply(batch))
+                # The next batch is read and parsed while SQLite writes this one (in its thread).
+                ahead = asyncio.ensure_future(self._read())
+                await asyncio.shield(self._applying)
+                batch, ahead = await ahead, None
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
-    async def _read(self) -> list[Msg]:
-        """The next batch from the feed; a lost feed (or a stalled view) is opened anew after
-        the last applied sequence, as often as it takes."""
+    async def _read(self) -> list[Received]:
+        """The next batch from the feed, parsed; a lost feed (or a stalled view) is opened anew
+        after the last applied sequence, as often as it takes."""
         if self._reopen and self._feed is not None:
             self._reopen = False
             await self._feed.close()
@@ -245,7 +263,7 @@ class Projector:
             if self._feed is None:
                 self._feed = EventFeed(self._js, self._stream, self._filter, batch=self._batch)
                 await self._feed.open(after=self._applied)
-            return await self._feed.next_batch(WAIT)
+            msgs = await self._feed.next_batch(WAIT)
         except Exception as e:  # FeedLost, or NATS unreachable while opening
             log.warning("projector.reopen", stream=self._stream, applied=self._applied, reason=str(e) or repr(e))
             if self._feed is not None:
@@ -253,32 +271,41 @@ class Projector:
                 self._feed = None
             await asyncio.sleep(REOPEN_AFTER)
             return []
+        return [self._parse(msg) for msg in msgs]
 
-    def _fresh(self, batch: list[Msg]) -> list[tuple[int, Msg]]:
-        """The messages not applied yet, each sequence once, in order (a feed opened anew starts
-        after the last applied sequence; this keeps that promise whatever happens)."""
+    def _parse(self, msg: Msg) -> Received:
+        seq = msg.metadata.sequence.stream
+        try:
+            envelope: Envelope | None = Envelope.model_validate_json(msg.data)
+        except ValidationError:
+            envelope = None  # not an envelope (written by hand?): recorded as seen, see _apply
+        return Received(seq, msg.subject, envelope)
+
+    def _fresh(self, batch: list[Received]) -> list[Received]:
+        """The events not applied yet, each sequence once, in order (a feed opened anew starts
+        after the last applied sequence — and may be opened while a batch is being applied;
+        this keeps the promise whatever happens)."""
         fresh, last = [], self._applied
-        for msg in batch:
-            seq = msg.metadata.sequence.stream
-            if seq > last:
-                fresh.append((seq, msg))
-                last = seq
+        for received in batch:
+            if received.seq > last:
+                fresh.append(received)
+                last = received.seq
         return fresh
 
-    async def _apply(self, batch: list[Msg]) -> None:
+    async def _apply(self, batch: list[Received]) -> None:
         if self.failed:
             return
         fresh = self._fresh(batch)
         if not fresh:
             return
         events = []
-        for seq, msg in fresh:
-            try:
-                events.append(Applied(Envelope.model_validate_json(msg.data), seq, msg.subject))
-            except ValidationError:
-                # Not an envelope (written by hand?): record it as seen, never block the view.
-                log.error("projector.unreadable", stream=self._stream, seq=seq, subject=msg.subject)
-        last = fresh[-1][0]
+        for received in fresh:
+            if received.envelope is None:
+                # Never block the view on it: recorded as seen with the batch's sequence.
+                log.error("projector.unreadable", stream=self._stream, seq=received.seq, subject=received.subject)
+            else:
+                events.append(Applied(received.envelope, received.seq, received.subject))
+        last = fresh[-1].seq
         assert self.writer is not None
         try:
             await self._write(events, last)
@@ -288,12 +315,12 @@ class Projector:
                 # Apply the batch one event at a time: all before the culprit go in, and the
                 # culprit is named, as if the events had arrived one by one.
                 for one in fresh:
-                    await self._apply([one[1]])
+                    await self._apply([one])
                 return
             # Skipping would lose the event for good; stop here and report unhealthy so an
             # operator sees it, fixes the code, and the restart resumes at this event.
-            self.failed = f"event {last} ({fresh[0][1].subject}): {e!r}"
-            log.exception("projector.failed", stream=self._stream, seq=last, subject=fresh[0][1].subject)
+            self.failed = f"event {last} ({fresh[0].subject}): {e!r}"
+            log.exception("projector.failed", stream=self._stream, seq=last, subject=fresh[0].subject)
             return
         async with self._changed:
             self._applied = last
