@@ -106,15 +106,15 @@ class EventFeed:
         self._owed = self._batch
         self._heard = asyncio.get_running_loop().time()
 
-    async def next_batch(self, wait: float) -> list[Msg]:
-        """The next events in stream order — those already here, at most `batch`, waiting up to
-        `wait` seconds for the first. An empty list: nothing new."""
+    async def next_batch(self, wait: float, limit: int | None = None) -> list[Msg]:
+        """The next events in stream order — those already here, at most `limit` (`batch`),
+        waiting up to `wait` seconds for the first. An empty list: nothing new."""
         if self._sub is None:
             raise FeedLost("not open")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         msgs: list[Msg] = []
-        while len(msgs) < self._batch:
+        while len(msgs) < (limit or self._batch):
             if self._owed == 0:
                 await self._ask()  # ask again at once: the server fills it while we apply
             if not self._arrived:

@@ -248,11 +248,15 @@ class Projector:
                 ahead = asyncio.ensure_future(self._read())
                 await asyncio.shield(self._applying)
                 batch, ahead = await ahead, None
+                if 0 < len(batch) < self._batch:
+                    # What arrived while the last batch was written joins this one: under a
+                    # burst (an import) batches grow instead of alternating small and large.
+                    batch += await self._read(wait=0, limit=self._batch - len(batch))
         finally:
             if ahead is not None:
                 ahead.cancel()
 
-    async def _read(self) -> list[Received]:
+    async def _read(self, wait: float = WAIT, limit: int | None = None) -> list[Received]:
         """The next batch from the feed, parsed; a lost feed (or a stalled view) is opened anew
         after the last applied sequence, as often as it takes."""
         if self._reopen and self._feed is not None:
@@ -263,7 +267,7 @@ class Projector:
             if self._feed is None:
                 self._feed = EventFeed(self._js, self._stream, self._filter, batch=self._batch)
                 await self._feed.open(after=self._applied)
-            msgs = await self._feed.next_batch(WAIT)
+            msgs = await self._feed.next_batch(wait, limit)
         except Exception as e:  # FeedLost, or NATS unreachable while opening
             log.warning("projector.reopen", stream=self._stream, applied=self._applied, reason=str(e) or repr(e))
             if self._feed is not None:
