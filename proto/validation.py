@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from pydantic import ValidationError
 
 from proto.errors import Invalid
 
 
+@lru_cache(maxsize=1024)  # field names: a few hundred, asked for with every event projected
 def camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)

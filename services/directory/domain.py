@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,12 +147,22 @@ def check_phone(value: str, field: str) -> str:
     return value
 
 
+@lru_cache(maxsize=1024)  # a few hundred codes; pycountry's lookup is slow, and asked for every row of an import
+def _is_language(code: str) -> bool:
+    return pycountry.languages.get(alpha_2=code) is not None
+
+
+@lru_cache(maxsize=1024)
+def _is_country(code: str) -> bool:
+    return pycountry.countries.get(alpha_2=code) is not None
+
+
 def check_languages(codes: Iterable[str], field: str) -> list[str]:
     """ISO 639-1 codes, lower-cased, each once, in the order given."""
     result: list[str] = []
     for raw in codes:
         code = raw.strip().lower()
-        if not LANGUAGE_CODE.match(code) or pycountry.languages.get(alpha_2=code) is None:
+        if not LANGUAGE_CODE.match(code) or not _is_language(code):
             raise Invalid(f"“{raw}” is not an ISO 639-1 language code (such as de, en, ar, uk)", field)
         if code not in result:
             result.append(code)
@@ -179,7 +190,7 @@ def check_address(address: api.PostalAddress | None) -> None:
         check_text(getattr(address, name), f"address.{camel(name)}")
     if address.country == "DE" and address.postal_code and not POSTAL_CODE_DE.match(address.postal_code):
         raise Invalid("a German postal code has five digits", "address.postalCode")
-    if pycountry.countries.get(alpha_2=address.country) is None:
+    if not _is_country(address.country):
         raise Invalid("not an ISO 3166 country code", "address.country")
 
 
@@ -225,6 +236,12 @@ def check_profile(profile: api.ActorProfile, known_regions: Collection[str]) -> 
     """The profile as it will be stored: every field checked, lists without repeats."""
     if problems := profile_problems(profile, known_regions):
         raise problems[0]
+    return stored_profile(profile, known_regions)
+
+
+def stored_profile(profile: api.ActorProfile, known_regions: Collection[str]) -> api.ActorProfile:
+    """A profile without problems (`profile_problems` found none) as it will be stored: lists
+    without repeats. An import checks each row once and keeps this for writing."""
     return profile.model_copy(update={
         "regions": check_regions(profile.regions, "regions", known_regions),
         "topics": unique(profile.topics),
@@ -332,11 +349,12 @@ def import_profile(row: api.CreateActor, slug: str) -> api.ActorProfile:
     return _build(api.ActorProfile, {**row.model_dump(include=PROFILE_FIELDS - {"slug"}), "slug": slug})
 
 
-def decide_import(row: api.CreateActor, *, actor_id: str, slug: str,
-                  known_regions: Collection[str]) -> api.ActorImported:
+def decide_import(row: api.CreateActor, *, actor_id: str, slug: str, known_regions: Collection[str],
+                  checked: api.ActorProfile | None = None) -> api.ActorImported:
     """An operator's import: checked as `decide_create` checks, approved at once, no owner.
-    Who runs the import is trusted by NATS permissions, not by a token (see service.py)."""
-    profile = check_profile(import_profile(row, slug), known_regions)
+    Who runs the import is trusted by NATS permissions, not by a token (see service.py).
+    `checked`: the row's profile as `check_profile` gave it already (each row is checked once)."""
+    profile = checked if checked is not None else check_profile(import_profile(row, slug), known_regions)
     return api.ActorImported(actor_id=actor_id, profile=profile)
 
 
@@ -600,7 +618,8 @@ def describe(event: Event, state: ActorState | None) -> tuple[list[str], str | N
     """
     match event:
         case api.ActorCreated() | api.ActorImported():
-            fields = [n for n, v in event.profile.model_dump().items() if v not in (None, "", [])]
+            profile = event.profile  # its fields as they are: a model_dump would copy every value
+            fields = [n for n in type(profile).model_fields if getattr(profile, n) not in (None, "", [])]
             return [camel(f) for f in fields], None
         case api.ActorUpdated():
             return [camel(f) for f in event.changed], None

@@ -586,7 +586,7 @@ class DirectoryService(ServiceRuntime):
         between a slug's claim and its event — is finished by running the import again:
         the claim is found to be the row's own, and an actor already stored is unchanged."""
         known = await self._known([key for row in req.actors for key in row.regions])
-        actors, problems = await self._plan_import(req.actors, known)
+        actors, problems, profiles = await self._plan_import(req.actors, known)
         if problems or not req.commit:
             return api.ActorsImportReport(committed=False, actors=actors, problems=problems)
         slots = asyncio.Semaphore(IMPORTS_IN_FLIGHT)
@@ -596,7 +596,8 @@ class DirectoryService(ServiceRuntime):
                 return planned
             async with slots:
                 try:
-                    actor_id = await self._import_one(req.actors[planned.row], planned.slug, known)
+                    actor_id = await self._import_one(req.actors[planned.row], planned.slug, known,
+                                                      profiles[planned.row])
                 except Conflict as e:
                     # Someone took the name between the check and now; the rest still goes in,
                     # and importing the file again finds what this run created.
@@ -614,7 +615,9 @@ class DirectoryService(ServiceRuntime):
         return api.ActorsImportReport(committed=True, actors=done, problems=problems)
 
     async def _plan_import(self, rows: list[api.CreateActor], known: set[str]
-                           ) -> tuple[list[api.ImportedActor], list[api.ImportProblem]]:
+                           ) -> tuple[list[api.ImportedActor], list[api.ImportProblem], dict[int, api.ActorProfile]]:
+        """What each row would do, its problems, and the profile each new row would store
+        (checked here once: email, web address and phone checks are most of an import's cost)."""
         slugs = [domain.import_slug(row) for row in rows]
         folded = [search.fold(row.name) for row in rows]
         twins = domain.repeated(slugs) | domain.repeated(folded)
@@ -623,15 +626,19 @@ class DirectoryService(ServiceRuntime):
         held = await views.load_actors(self.db, [i for i in dict.fromkeys(holder_ids) if i])
         actors: list[api.ImportedActor] = []
         problems: list[api.ImportProblem] = []
+        profiles: dict[int, api.ActorProfile] = {}
         for n, (row, slug, holder_id) in enumerate(zip(rows, slugs, holder_ids, strict=True)):
+            profile = domain.import_profile(row, slug)
             found = [api.ImportProblem(row=n, field=e.field, message=e.message)
-                     for e in domain.profile_problems(domain.import_profile(row, slug), known)]
+                     for e in domain.profile_problems(profile, known)]
             if n in twins:
                 found.append(api.ImportProblem(row=n, field="name",
                                                message="another row of this import has the same name"))
             holder = held.get(holder_id) if holder_id else None
+            if not found:
+                profiles[n] = domain.stored_profile(profile, known)
             if holder is not None and not found:
-                if holder.profile == domain.check_profile(domain.import_profile(row, slug), known):
+                if holder.profile == profiles[n]:
                     actors.append(api.ImportedActor(row=n, actor_id=holder.id, slug=slug, outcome="unchanged"))
                     continue
             if holder is not None:
@@ -641,12 +648,11 @@ class DirectoryService(ServiceRuntime):
             problems += found
             if not found:
                 actors.append(api.ImportedActor(row=n, actor_id=None, slug=slug, outcome="new"))
-        return actors, problems
+        return actors, problems, profiles
 
-    async def _import_one(self, row: api.CreateActor, slug: str, known: set[str]) -> str:
-        profile = domain.check_profile(domain.import_profile(row, slug), known)
+    async def _import_one(self, row: api.CreateActor, slug: str, known: set[str], profile: api.ActorProfile) -> str:
         actor_id = stable_id("directory.import", slug, profile.model_dump_json())
-        event = domain.decide_import(row, actor_id=actor_id, slug=slug, known_regions=known)
+        event = domain.decide_import(row, actor_id=actor_id, slug=slug, known_regions=known, checked=profile)
         await self._claim_slug(slug, actor_id, explicit=True)
 
         async def decision() -> Decision | None:

@@ -30,7 +30,7 @@ TRIGRAM = 3  # the tokenizer's unit: shorter terms cannot use the index
 _COMBINING = re.compile("[" + "".join(re.escape(chr(c)) for c in range(0x300, 0x10000)
                                       if unicodedata.combining(chr(c))) + "]")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-_UMLAUT_WORDS = re.compile(r"[^\W_]*[äöü][^\W_]*")
+_WORDS = re.compile(r"[^\W_]+")
 
 
 def _strip_accents(text: str) -> str:
@@ -73,7 +73,10 @@ def index_words(text: str) -> list[str]:
     if lower.isascii():
         return two
     seen = set(two)
-    extra = [w for word in _UMLAUT_WORDS.findall(lower) for w in TERM.findall(_one_letter(word))]
+    # Words, then those with an umlaut: a pattern for "a word with an umlaut in it" tries
+    # every letter of every word as a start, three times slower on a description.
+    umlauted = [word for word in _WORDS.findall(lower) if "ä" in word or "ö" in word or "ü" in word]
+    extra = [w for word in umlauted for w in TERM.findall(_one_letter(word))]
     return two + [w for w in dict.fromkeys(extra) if w not in seen]
 
 

@@ -1,7 +1,8 @@
 """Projecting a service's stream into its SQLite view, exactly once, resumable, rebuildable.
 
-The projector reads the stream with an ordered consumer starting after the last sequence
-it applied. Events are applied in batches — whatever has arrived, up to BATCH — and each
+The projector reads the stream through an `EventFeed` (eventfeed.py: a pull consumer asked
+for one batch at a time, so a long backlog never piles up in the client) starting after the
+last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH — and each
 batch is applied and its last sequence recorded in one SQLite transaction, so a crash
 cannot apply an event twice or skip one. A view that offers `apply_batch` gets the whole
 batch at once (a rebuild then costs a few statements per batch instead of a few per
@@ -23,12 +24,13 @@ from pathlib import Path
 from typing import Protocol
 
 import aiosqlite
-from nats.js import JetStreamContext, api
+from nats.js import JetStreamContext
 from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from proto import subjects
 from proto.envelope import Envelope
+from services.kernel.eventfeed import EventFeed
 from services.kernel.logging import get_logger
 from services.kernel.readers import Readers, open_database
 
@@ -37,9 +39,10 @@ __all__ = ["Applied", "Projector", "View", "BatchView", "open_database"]
 log = get_logger("projector")
 
 WATCH_INTERVAL = 1.0  # seconds between comparisons of the view with its stream
-STALL_AFTER = 2.0  # seconds behind without progress before resubscribing
-BATCH = 500  # events per transaction at most: a rebuild's speed, a crash's redo
-INBOX = 4 * BATCH  # events received but not applied; more wait in the NATS client (flow control)
+STALL_AFTER = 5.0  # seconds behind without progress before reading anew
+BATCH = 1000  # events per transaction at most: a rebuild's speed, a crash's redo
+WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
+REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
 
 PROJECTION_SCHEMA = """
@@ -57,6 +60,15 @@ class Applied:
     envelope: Envelope
     seq: int
     subject: str
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message read from the stream: its sequence, subject, and envelope (None: unreadable)."""
+
+    seq: int
+    subject: str
+    envelope: Envelope | None
 
 
 class View(Protocol):
@@ -84,8 +96,8 @@ class Projector:
         self._applied = 0
         self._target = 0  # what the stream held at start: caught up once applied
         self._changed = asyncio.Condition()
-        self._inbox: asyncio.Queue[Msg] = asyncio.Queue(INBOX)
-        self._sub: JetStreamContext.PushSubscription | None = None
+        self._feed: EventFeed | None = None
+        self._reopen = False  # set by the watch when the view stalls behind the stream
         self._applying: asyncio.Future[None] | None = None  # the batch being applied
         self._tasks: list[asyncio.Task[None]] = []
         self.caught_up = asyncio.Event()
@@ -142,29 +154,10 @@ class Projector:
         ]
         if self.catching_up:
             self._tasks.append(asyncio.create_task(self._report(), name=f"projector-progress-{self._stream}"))
-        await self._subscribe()
 
     def _check_caught_up(self) -> None:
         if self._applied >= self._target and not self.caught_up.is_set():
             self.caught_up.set()
-
-    async def _subscribe(self) -> None:
-        self._sub = await self._js.subscribe(
-            self._filter,
-            stream=self._stream,
-            ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            config=api.ConsumerConfig(opt_start_seq=self._applied + 1),
-            cb=self._on_message,
-        )
-
-    async def _unsubscribe(self) -> None:
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:  # the connection may be closed, or the consumer gone
-                pass
-            self._sub = None
 
     async def _report(self) -> None:
         """While catching up: a log line every few seconds with how far, and how fast."""
@@ -184,12 +177,11 @@ class Projector:
                          events_per_second=round(rate))
 
     async def _watch(self) -> None:
-        """Resubscribe when the view stalls behind the stream.
+        """Read anew when the view stalls behind the stream.
 
-        An ordered consumer notices a gap only when a heartbeat arrives; when its server
-        restarted and forgot the consumer, none ever does. So: if the stream holds events
-        the view has not applied and nothing moved for STALL_AFTER, start over after the
-        last applied sequence.
+        The feed notices a lost consumer by its silence; this is the belt to those braces: if
+        the stream holds events the view has not applied and nothing moved for STALL_AFTER,
+        start over after the last applied sequence.
         """
         stalled_since: float | None = None
         seen = self._applied
@@ -207,22 +199,17 @@ class Projector:
                 async with self._changed:
                     self._target = min(self._target, last)
                     self._check_caught_up()
-            if last <= self._applied or self._applied != seen or not self._inbox.empty():
+            if last <= self._applied or self._applied != seen:
                 stalled_since, seen = None, self._applied
                 continue
             if stalled_since is None:
                 stalled_since = loop.time()
             elif loop.time() - stalled_since >= STALL_AFTER:
-                log.warning("projector.resubscribe", stream=self._stream, applied=self._applied, last=last)
-                await self._unsubscribe()
-                try:
-                    await self._subscribe()
-                except Exception as e:
-                    log.warning("projector.resubscribe_failed", stream=self._stream, error=str(e))
+                log.warning("projector.stalled", stream=self._stream, applied=self._applied, last=last)
+                self._reopen = True
                 stalled_since = None
 
     async def stop(self) -> None:
-        await self._unsubscribe()
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -238,51 +225,91 @@ class Projector:
             except Exception:
                 pass  # reported where it failed (`failed`)
             self._applying = None
+        if self._feed is not None:
+            await self._feed.close()
+            self._feed = None
         if self.reader is not None:
             await self.reader.close()
         if self.writer is not None:
             await self.writer.close()
         self.reader = self.writer = None
 
-    async def _on_message(self, msg: Msg) -> None:
-        # The NATS client calls this one message after another; a full inbox makes it wait,
-        # and the ordered consumer's flow control then slows the server down.
-        await self._inbox.put(msg)
-
     async def _run(self) -> None:
-        while True:
-            batch = [await self._inbox.get()]
-            while len(batch) < self._batch and not self._inbox.empty():
-                batch.append(self._inbox.get_nowait())
-            # Shielded: a stop while a batch is half applied lets it finish (see stop()).
-            self._applying = asyncio.ensure_future(self._apply(batch))
-            await asyncio.shield(self._applying)
+        ahead: asyncio.Task[list[Received]] | None = None
+        try:
+            batch = await self._read()
+            while True:
+                if not batch:
+                    batch = await self._read()
+                    continue
+                # Shielded: a stop while a batch is half applied lets it finish (see stop()).
+                self._applying = asyncio.ensure_future(self._apply(batch))
+                # The next batch is read and parsed while SQLite writes this one (in its thread).
+                ahead = asyncio.ensure_future(self._read())
+                await asyncio.shield(self._applying)
+                batch, ahead = await ahead, None
+                if 0 < len(batch) < self._batch:
+                    # What arrived while the last batch was written joins this one: under a
+                    # burst (an import) batches grow instead of alternating small and large.
+                    batch += await self._read(wait=0, limit=self._batch - len(batch))
+        finally:
+            if ahead is not None:
+                ahead.cancel()
 
-    def _fresh(self, batch: list[Msg]) -> list[tuple[int, Msg]]:
-        """The messages not applied yet, each sequence once, in order. After a resubscribe the
-        old and the new subscription may both have delivered an event."""
+    async def _read(self, wait: float = WAIT, limit: int | None = None) -> list[Received]:
+        """The next batch from the feed, parsed; a lost feed (or a stalled view) is opened anew
+        after the last applied sequence, as often as it takes."""
+        if self._reopen and self._feed is not None:
+            self._reopen = False
+            await self._feed.close()
+            self._feed = None
+        try:
+            if self._feed is None:
+                self._feed = EventFeed(self._js, self._stream, self._filter, batch=self._batch)
+                await self._feed.open(after=self._applied)
+            msgs = await self._feed.next_batch(wait, limit)
+        except Exception as e:  # FeedLost, or NATS unreachable while opening
+            log.warning("projector.reopen", stream=self._stream, applied=self._applied, reason=str(e) or repr(e))
+            if self._feed is not None:
+                await self._feed.close()
+                self._feed = None
+            await asyncio.sleep(REOPEN_AFTER)
+            return []
+        return [self._parse(msg) for msg in msgs]
+
+    def _parse(self, msg: Msg) -> Received:
+        seq = msg.metadata.sequence.stream
+        try:
+            envelope: Envelope | None = Envelope.model_validate_json(msg.data)
+        except ValidationError:
+            envelope = None  # not an envelope (written by hand?): recorded as seen, see _apply
+        return Received(seq, msg.subject, envelope)
+
+    def _fresh(self, batch: list[Received]) -> list[Received]:
+        """The events not applied yet, each sequence once, in order (a feed opened anew starts
+        after the last applied sequence — and may be opened while a batch is being applied;
+        this keeps the promise whatever happens)."""
         fresh, last = [], self._applied
-        for msg in batch:
-            seq = msg.metadata.sequence.stream
-            if seq > last:
-                fresh.append((seq, msg))
-                last = seq
+        for received in batch:
+            if received.seq > last:
+                fresh.append(received)
+                last = received.seq
         return fresh
 
-    async def _apply(self, batch: list[Msg]) -> None:
+    async def _apply(self, batch: list[Received]) -> None:
         if self.failed:
             return
         fresh = self._fresh(batch)
         if not fresh:
             return
         events = []
-        for seq, msg in fresh:
-            try:
-                events.append(Applied(Envelope.model_validate_json(msg.data), seq, msg.subject))
-            except ValidationError:
-                # Not an envelope (written by hand?): record it as seen, never block the view.
-                log.error("projector.unreadable", stream=self._stream, seq=seq, subject=msg.subject)
-        last = fresh[-1][0]
+        for received in fresh:
+            if received.envelope is None:
+                # Never block the view on it: recorded as seen with the batch's sequence.
+                log.error("projector.unreadable", stream=self._stream, seq=received.seq, subject=received.subject)
+            else:
+                events.append(Applied(received.envelope, received.seq, received.subject))
+        last = fresh[-1].seq
         assert self.writer is not None
         try:
             await self._write(events, last)
@@ -292,12 +319,12 @@ class Projector:
                 # Apply the batch one event at a time: all before the culprit go in, and the
                 # culprit is named, as if the events had arrived one by one.
                 for one in fresh:
-                    await self._apply([one[1]])
+                    await self._apply([one])
                 return
             # Skipping would lose the event for good; stop here and report unhealthy so an
             # operator sees it, fixes the code, and the restart resumes at this event.
-            self.failed = f"event {last} ({fresh[0][1].subject}): {e!r}"
-            log.exception("projector.failed", stream=self._stream, seq=last, subject=fresh[0][1].subject)
+            self.failed = f"event {last} ({fresh[0].subject}): {e!r}"
+            log.exception("projector.failed", stream=self._stream, seq=last, subject=fresh[0].subject)
             return
         async with self._changed:
             self._applied = last

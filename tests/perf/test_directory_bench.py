@@ -1,12 +1,14 @@
 """The directory at 50,000 actors, beside the simplest competitor (tests/perf/peer.py).
 
-Everything runs as its own process, as in use: the platform as `lotse dev` runs it (the
-embedded nats-server, every service and the gateway on a port), the peer (one FastAPI
-process), and the load: wrk, 16 connections, each question for a while against one and
-then the other. The actors come in through the CLI (`lotse admin import-actors --commit`),
-which is timed until they are searchable; then the directory's view is deleted and the
-platform restarted, which times the rebuild. Prints a table; asserts only that both answer
-the same questions with the same counts, never anything about time.
+Everything runs as its own process, as Compose runs it: a nats-server (from the wheel),
+`lotse serve` for each service, `lotse gateway`, the peer (one FastAPI process), and the
+load: wrk, 16 connections, each question for a while against one and then the other. The
+actors come in through the CLI (`lotse admin import-actors --commit`), which is timed until
+they are searchable; then the directory is stopped, its view deleted and the directory
+started again, which times the rebuild. Then a second directory replica starts (its own
+view, built from the stream) and the search questions run once more: the ratio to one
+replica is how the directory scales out on this machine. Prints tables; asserts only that
+both answer the same questions with the same counts, never anything about time.
 
 Settings (environment): LOTSE_BENCH_ACTORS (50000), LOTSE_BENCH_SECONDS per question and
 program (15), LOTSE_BENCH_WARMUP seconds before each (2), LOTSE_BENCH_CONNECTIONS (16).
@@ -32,10 +34,9 @@ import httpx
 import nats
 import pytest
 
-from lotse.sample import MARKER
 from tests.perf import generated
-from tests.support.nats_server import free_port
-from tests.support.processes import LOTSE, LotseProcess, wait_for_output, wait_until_ready
+from tests.support.nats_server import LocalNats, free_port
+from tests.support.processes import LOTSE, LotseProcess, wait_until_ready
 
 ACTORS = int(os.environ.get("LOTSE_BENCH_ACTORS", "50000"))
 SECONDS = float(os.environ.get("LOTSE_BENCH_SECONDS", "15"))
@@ -169,11 +170,54 @@ async def stream_messages(url: str) -> int:
         await nc.close()
 
 
-def caught_up_rate(log: str) -> float | None:
+def caught_up(log: str) -> dict | None:
+    """The directory's own line when its view had caught up with the stream (rate, seconds)."""
     for line in reversed(log.splitlines()):
         if '"projector.caught_up"' in line and '"DIRECTORY"' in line:
-            return json.loads(line).get("events_per_second")
+            return json.loads(line)
     return None
+
+
+class Deployment:
+    """The platform as separate processes on one nats-server, as Compose runs it."""
+
+    SERVICES = ("identity", "directory", "news", "notifications")
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.nats = LocalNats(store_dir=tmp / "nats")
+        self.http_port = free_port()
+        self.base = f"http://127.0.0.1:{self.http_port}"
+        self.env = {"LOTSE_NATS_URL": self.nats.url, "LOTSE_HTTP_HOST": "127.0.0.1",
+                    "LOTSE_HTTP_PORT": str(self.http_port), "LOTSE_METRICS_PORT": str(free_port()),
+                    "LOTSE_SECRET_KEY": "the-benchmark's-secret-shared-by-its-processes",
+                    "LOTSE_LOG_FORMAT": "json", "LOTSE_LOG_LEVEL": "info", "LOTSE_TRUSTED_PROXIES": "127.0.0.1"}
+        self.processes: dict[str, LotseProcess] = {}
+
+    def start(self, name: str, *, service: str | None = None) -> LotseProcess:
+        """`name` is the process (its data directory and log); `service` what it runs."""
+        what = service or name
+        args = ["gateway"] if what == "gateway" else ["serve", what]
+        env = {**self.env, "LOTSE_DATA_DIR": str(self.tmp / name)}
+        self.processes[name] = LotseProcess(args, env, self.tmp / "logs" / f"{name}.log").start()
+        return self.processes[name]
+
+    def up(self) -> None:
+        self.nats.start()
+        for name in (*self.SERVICES, "gateway"):
+            self.start(name)
+        wait_until_ready(f"{self.base}/readyz", 600, process=self.processes["gateway"])
+
+    def view(self, name: str = "directory") -> Path:
+        return self.tmp / name / "directory" / "directory.sqlite3"
+
+    def down(self) -> None:
+        try:
+            for process in reversed(list(self.processes.values())):
+                if process.proc is not None and process.proc.poll() is None:
+                    process.stop()
+        finally:
+            self.nats.cleanup()
 
 
 def machine() -> str:
@@ -199,71 +243,92 @@ def test_the_directory_beside_its_peer(tmp_path):
     places = generated.Places.shipped()
     profiles = generated.write_csv(csv, ACTORS)
 
-    peer_port, http_port, nats_port = free_port(), free_port(), free_port()
-    peer_base, base = f"http://127.0.0.1:{peer_port}", f"http://127.0.0.1:{http_port}"
+    peer_port = free_port()
+    peer_base = f"http://127.0.0.1:{peer_port}"
     started = time.monotonic()
     peer = subprocess.Popen([sys.executable, "-m", "tests.perf.peer", "--csv", str(csv), "--db",
                              str(tmp_path / "peer.sqlite3"), "--port", str(peer_port)],
                             stdout=(tmp_path / "peer.log").open("w"), stderr=subprocess.STDOUT)
-    env = {"LOTSE_DATA_DIR": str(tmp_path / "lotse"), "LOTSE_HTTP_PORT": str(http_port),
-           "LOTSE_NATS_URL": f"nats://127.0.0.1:{nats_port}", "LOTSE_LOG_FORMAT": "json", "LOTSE_LOG_LEVEL": "info",
-           "LOTSE_TRUSTED_PROXIES": "127.0.0.1"}
-    # The same actors on both sides: no sample data (lotse dev loads it once per data directory).
-    (tmp_path / "lotse").mkdir()
-    (tmp_path / "lotse" / MARKER).write_text("not for the benchmark\n")
-    lotse = LotseProcess(["dev"], env, tmp_path / "lotse.log").start()
+    platform = Deployment(tmp_path / "lotse")
+    base = platform.base
     try:
+        platform.up()
         wait_until_ready(f"{peer_base}/ready", 600)
         peer_loaded = time.monotonic() - started
-        wait_for_output(lotse, "Lotse is running.", 300)  # the sample data is in
-        sample = total_approved(base)
+        sample = total_approved(base)  # none: no sample data outside `lotse dev`
 
         started = time.monotonic()
         imported = subprocess.run([LOTSE, "admin", "import-actors", "--commit", str(csv)],
-                                  env={**os.environ, **env}, capture_output=True, text=True)
+                                  env={**os.environ, **platform.env}, capture_output=True, text=True)
         assert imported.returncode == 0, imported.stdout[-2000:] + imported.stderr[-2000:]
         wait_for(lambda: total_approved(base) == sample + ACTORS, 600, "imported actors searchable")
         import_seconds = time.monotonic() - started
-        events = asyncio.run(stream_messages(env["LOTSE_NATS_URL"]))
+        events = asyncio.run(stream_messages(platform.nats.url))
 
-        lotse.stop()
-        for leftover in (tmp_path / "lotse" / "directory").glob("directory.sqlite3*"):
+        platform.processes["directory"].stop()
+        for leftover in platform.view().parent.glob("directory.sqlite3*"):
             leftover.unlink()
         started = time.monotonic()
-        lotse = LotseProcess(["dev"], env, tmp_path / "lotse-restarted.log").start()
-        wait_until_ready(f"{base}/readyz", 600, process=lotse)
+        directory = platform.start("directory")
+        wait_for(lambda: caught_up(directory.output()) is not None, 600, "the rebuilt view caught up")
+        wait_until_ready(f"{base}/readyz", 600, process=directory)
         wait_for(lambda: total_approved(base) == sample + ACTORS, 600, "rebuilt view searchable")
         rebuild_seconds = time.monotonic() - started
-        rebuild_rate = caught_up_rate(lotse.output())
+        rebuilt = caught_up(directory.output()) or {}
 
         print(f"peer: {ACTORS:,} actors loaded into its SQLite file in {peer_loaded:.1f} s")
         print(f"import: `lotse admin import-actors --commit` of {ACTORS:,} rows searchable after "
               f"{import_seconds:.1f} s ({ACTORS / import_seconds:,.0f} rows/s)")
         print(f"rebuild: view deleted, {events:,} events; searchable {rebuild_seconds:.1f} s after the restart; "
-              f"projected at {rebuild_rate or 0:,.0f} events/s")
+              f"projected at {rebuilt.get('events_per_second', 0):,.0f} events/s "
+              f"({rebuilt.get('applied', 0):,} events in {rebuilt.get('seconds', 0):.1f} s)")
 
         slugs = [generated_slug(p) for p in profiles]
         lotse_ids = {s: post(base, graphql(BY_SLUG, slug=s))["data"]["actor"]["id"]
                      for s in random.Random(9).sample(slugs, 50)}
-        rows = []
-        for question in questions(profiles, places, lotse_ids):
-            agree = same_counts(base, peer_base, question)
-            results = []
-            for target, lines in ((base, question.lotse), (peer_base, question.peer)):
-                if not lines:
-                    results.append(None)
-                    continue
-                if WARMUP:
-                    wrk(target, lines, WARMUP, tmp_path)
-                results.append(wrk(target, lines, SECONDS, tmp_path))
-            rows.append((question.name, *results, agree))
+        asked = questions(profiles, places, lotse_ids)
+        rows = measure(base, peer_base, asked, tmp_path)
         print(f"\n{CONNECTIONS} connections, {SECONDS:.0f} s per question and program (wrk, its own process); "
-              f"load average at the end {load_average()}\n")
+              f"one directory process; load average at the end {load_average()}\n")
         print(table(rows))
+
+        # A second replica: its own view from the stream, then the same questions once more.
+        second = platform.start("directory-2", service="directory")
+        wait_for(lambda: caught_up(second.output()) is not None, 600, "the second replica caught up")
+        rows_two = measure(base, peer_base, asked, tmp_path)
+        print(f"\nthe same with two directory replicas (NATS spreads requests over the queue group); "
+              f"load average at the end {load_average()}\n")
+        print(table(rows_two))
+        print("\n" + scaling(rows, rows_two))
     finally:
-        lotse.stop()
+        platform.down()
         peer.terminate()
         peer.wait(20)
+
+
+def measure(base: str, peer_base: str, asked: list[Question], tmp: Path) -> list:
+    rows = []
+    for question in asked:
+        agree = same_counts(base, peer_base, question)
+        results = []
+        for target, lines in ((base, question.lotse), (peer_base, question.peer)):
+            if not lines:
+                results.append(None)
+                continue
+            if WARMUP:
+                wrk(target, lines, WARMUP, tmp)
+            results.append(wrk(target, lines, SECONDS, tmp))
+        rows.append((question.name, *results, agree))
+    return rows
+
+
+def scaling(one: list, two: list) -> str:
+    lines = ["| question | 1 replica req/s | 2 replicas req/s | scaling | p99 1 → 2 |", "|---|---|---|---|---|"]
+    for (name, first, _, _), (_, second, _, _) in zip(one, two, strict=True):
+        ratio = f"{second.rate / first.rate:.2f}×" if first.rate else "—"
+        lines.append(f"| {name} | {first.rate:,.0f} | {second.rate:,.0f} | {ratio} | "
+                     f"{first.p99:.1f} → {second.p99:.1f} ms |")
+    return "\n".join(lines)
 
 
 def generated_slug(profile) -> str:
