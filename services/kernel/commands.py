@@ -71,7 +71,7 @@ class CommandRunner:
             except TimeoutError:
                 # The event is stored (the stream is the truth); only this replica's view lags.
                 raise Unavailable(
-                    "your change was saved but is not visible yet; reload in a moment"
+                    "your change was saved but is not visible yet; reload in a moment", retry_after=1
                 ) from None
             return Appended(seq, envelope)
         raise AssertionError("unreachable")

@@ -36,8 +36,12 @@ __all__ = ["Applied", "Projector", "View", "BatchView", "open_database"]
 
 log = get_logger("projector")
 
-WATCH_INTERVAL = 1.0  # seconds between comparisons of the view with its stream
-STALL_AFTER = 2.0  # seconds behind without progress before resubscribing
+# A NATS node's loss takes the ordered consumers it held with it (an ephemeral consumer
+# lives on one node); the view must notice within a second or two of the new stream leader,
+# since commands wait for it (read-your-writes). README: Past one machine.
+WATCH_INTERVAL = 0.5  # seconds between comparisons of the view with its stream
+STALL_AFTER = 1.0  # seconds behind without progress (and no batch being applied) before resubscribing
+HEARTBEAT = 1.0  # seconds between the server's idle heartbeats: nats-py re-creates a consumer that missed two
 BATCH = 500  # events per transaction at most: a rebuild's speed, a crash's redo
 INBOX = 4 * BATCH  # events received but not applied; more wait in the NATS client (flow control)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
@@ -153,6 +157,7 @@ class Projector:
             self._filter,
             stream=self._stream,
             ordered_consumer=True,
+            idle_heartbeat=HEARTBEAT,
             deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
             config=api.ConsumerConfig(opt_start_seq=self._applied + 1),
             cb=self._on_message,
@@ -207,7 +212,8 @@ class Projector:
                 async with self._changed:
                     self._target = min(self._target, last)
                     self._check_caught_up()
-            if last <= self._applied or self._applied != seen or not self._inbox.empty():
+            applying = self._applying is not None and not self._applying.done()
+            if last <= self._applied or self._applied != seen or not self._inbox.empty() or applying:
                 stalled_since, seen = None, self._applied
                 continue
             if stalled_since is None:
