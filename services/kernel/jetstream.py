@@ -78,8 +78,6 @@ class PatientJetStream(JetStreamContext):
                 msg = await request_riding_reconnects(
                     self._nc, subject, payload, headers=hdr or None,
                     timeout=min(timeout or self.attempt_timeout, max(deadline - loop.time(), 0.01)))
-                if msg.headers and msg.headers.get(api.Header.STATUS) == "503":
-                    raise nats.js.errors.NoStreamResponseError
                 resp = json.loads(msg.data)
                 if "error" in resp:
                     raise nats.js.errors.APIError.from_error(resp["error"])  # raises the error's own class
@@ -89,6 +87,8 @@ class PatientJetStream(JetStreamContext):
                 if loop.time() + pause >= deadline:
                     log.warning("jetstream.publish_gave_up", subject=subject, attempts=attempt,
                                 seconds=round(loop.time() - started, 2), error=type(e).__name__)
+                    if isinstance(e, nats.errors.NoRespondersError):
+                        raise nats.js.errors.NoStreamResponseError from None  # as nats-py's publish says it
                     raise
                 if attempt == 1:
                     log.info("jetstream.publish_retrying", subject=subject, error=type(e).__name__)
