@@ -64,7 +64,7 @@ class CommandRunner:
                 try:
                     await self.projector.catch_up()
                 except TimeoutError:
-                    raise Unavailable("the service is catching up; try again in a moment") from None
+                    raise Unavailable("the service is catching up; try again in a moment", retry_after=1) from None
                 continue
             try:
                 await self.projector.wait_for(seq)

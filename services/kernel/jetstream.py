@@ -17,6 +17,12 @@ services/kernel/claims.py reads back and recognises as its own.
 
 KV buckets opened from this context (`create_key_value`, `key_value`) publish through it
 too: nats-py's KeyValue calls its context's `publish`.
+
+`stream_info` is patient as well, and more: while a replicated stream has no leader, any
+of its replicas answers from its own copy, which may lag behind what was acknowledged —
+a view "catching up" to that answer (services/kernel/projector.py: `catch_up`) would
+decide on a stale state and lose the next append as well. So an answer from a leaderless
+stream is not taken; the question is asked again until a leader answers.
 """
 
 from __future__ import annotations
@@ -98,6 +104,29 @@ class PatientJetStream(JetStreamContext):
                 log.info("jetstream.publish_recovered", subject=subject, attempts=attempt,
                          seconds=round(loop.time() - started, 2), duplicate=ack.duplicate)
             return ack
+
+
+    async def stream_info(self, name: str, subjects_filter: str | None = None) -> api.StreamInfo:
+        """As `JetStreamContext.stream_info`, answered by the stream's leader (when it has
+        replicas) and asked again until one answers or `patience` is over."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.patience
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                info = await super().stream_info(name, subjects_filter)
+                if info.cluster is None or info.cluster.leader or (info.config.num_replicas or 1) <= 1:
+                    return info
+                failure: Exception = nats.errors.TimeoutError()  # only a stale copy answered
+            except FAILING_OVER as e:
+                failure = e
+            pause = PAUSES[min(attempt, len(PAUSES)) - 1]
+            if loop.time() + pause >= deadline:
+                log.warning("jetstream.stream_info_gave_up", stream=name, attempts=attempt,
+                            error=type(failure).__name__)
+                raise failure
+            await asyncio.sleep(pause)
 
 
 def patient_jetstream(nc: NATS, patience: float) -> PatientJetStream:

@@ -41,7 +41,6 @@ log = get_logger("projector")
 # since commands wait for it (read-your-writes). README: Past one machine.
 WATCH_INTERVAL = 0.5  # seconds between comparisons of the view with its stream
 STALL_AFTER = 1.0  # seconds behind without progress (and no batch being applied) before resubscribing
-HEARTBEAT = 1.0  # seconds between the server's idle heartbeats: nats-py re-creates a consumer that missed two
 BATCH = 500  # events per transaction at most: a rebuild's speed, a crash's redo
 INBOX = 4 * BATCH  # events received but not applied; more wait in the NATS client (flow control)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
@@ -157,7 +156,6 @@ class Projector:
             self._filter,
             stream=self._stream,
             ordered_consumer=True,
-            idle_heartbeat=HEARTBEAT,
             deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
             config=api.ConsumerConfig(opt_start_seq=self._applied + 1),
             cb=self._on_message,
@@ -223,9 +221,11 @@ class Projector:
                 await self._unsubscribe()
                 try:
                     await self._subscribe()
+                    stalled_since = None
                 except Exception as e:
+                    # After a node's loss a consumer can be made only once the cluster has a
+                    # meta leader again: try at the next look, not after another stall.
                     log.warning("projector.resubscribe_failed", stream=self._stream, error=str(e))
-                stalled_since = None
 
     async def stop(self) -> None:
         await self._unsubscribe()

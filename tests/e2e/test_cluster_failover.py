@@ -49,7 +49,7 @@ def cluster(tmp_path):
 @pytest.fixture
 def deployment(tmp_path, cluster, smtp):
     deployed = Deployment(tmp_path, [node.url for node in cluster.nodes], smtp.port,
-                          LOTSE_NATS_STREAM_REPLICAS="3")
+                          LOTSE_NATS_STREAM_REPLICAS="3", LOTSE_LOG_LEVEL="info")
     try:
         for service in ("identity", "directory", "news", "notifications"):
             deployed.start(service)
