@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +87,7 @@ class Projector:
         self._batch = batch
         self._applied = 0
         self._target = 0  # what the stream held at start: caught up once applied
+        self._awaited: Counter[int] = Counter()  # sequences commands wait for (`wait_for`): stored for sure
         self._changed = asyncio.Condition()
         self._inbox: asyncio.Queue[Msg] = asyncio.Queue(INBOX)
         self._sub: JetStreamContext.PushSubscription | None = None
@@ -201,10 +203,16 @@ class Projector:
             await asyncio.sleep(WATCH_INTERVAL)
             if self.failed:
                 continue
-            try:
-                last = (await self._js.stream_info(self._stream)).state.last_seq
-            except Exception:
-                continue  # NATS unreachable: nothing to compare with yet
+            if (awaited := max(self._awaited, default=0)) > self._applied:
+                # A command waits for an event the stream acknowledged: it is there, whatever
+                # a stream info would say — which, while NATS fails over, is nothing.
+                last = awaited
+            else:
+                try:
+                    # Bounded: the watch must go on looking while NATS fails over.
+                    last = (await asyncio.wait_for(self._js.stream_info(self._stream), STALL_AFTER)).state.last_seq
+                except Exception:
+                    continue  # NATS unreachable: nothing to compare with yet
             if last <= self._applied:
                 # Events at the end of the stream were purged (erasure): nothing more to wait for.
                 async with self._changed:
@@ -329,8 +337,14 @@ class Projector:
         """Return once the view has applied `seq` (read-your-writes)."""
         if self._applied >= seq:
             return
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: self._applied >= seq), timeout)
+        self._awaited[seq] += 1
+        try:
+            async with self._changed:
+                await asyncio.wait_for(self._changed.wait_for(lambda: self._applied >= seq), timeout)
+        finally:
+            self._awaited[seq] -= 1
+            if not self._awaited[seq]:
+                del self._awaited[seq]
 
     async def catch_up(self, timeout: float = 10.0) -> None:
         """Wait until everything the stream holds now is in the view."""
