@@ -50,7 +50,8 @@ class Transport(Protocol):
     Raises the service's `LotseError` on an error reply; returns the reply body otherwise.
     """
 
-    async def request(self, service: str, verb: str, body: bytes, caller: Caller | None) -> bytes: ...
+    async def request(self, service: str, verb: str, body: bytes, caller: Caller | None,
+                      repeatable: bool = False) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class Endpoint(Generic[Q, R]):
     request: type[Q]
     reply: type[R]
     summary: str
+    # Whether sending the same request twice does what sending it once does (a read; an
+    # import whose rows are keyed): then the transport sends it again when a NATS node fails
+    # under it. Any other request is sent again only when it carries an idempotency key.
+    repeatable: bool = field(default=False, kw_only=True)
     service: str = field(default="", init=False)
     verb: str = field(default="", init=False)
 
@@ -77,7 +82,7 @@ class Endpoint(Generic[Q, R]):
 
     def bound_to(self, owner: type["Contract"], name: str) -> "Endpoint[Q, R]":
         """The same contract, declared by `owner`: an inherited endpoint as that service's own."""
-        copy: Endpoint[Q, R] = Endpoint(self.request, self.reply, self.summary)
+        copy: Endpoint[Q, R] = Endpoint(self.request, self.reply, self.summary, repeatable=self.repeatable)
         copy.__set_name__(owner, name)
         return copy
 
@@ -95,6 +100,10 @@ class Endpoint(Generic[Q, R]):
     def encode(self, request: Q) -> bytes:
         return request.model_dump_json().encode()
 
+    def may_repeat(self, request: Q) -> bool:
+        """Whether this request may be sent again without doing twice what it asks."""
+        return self.repeatable or bool(getattr(request, "idempotency_key", None))
+
     def decode(self, body: bytes) -> R:
         return self.reply.model_validate_json(body)
 
@@ -110,7 +119,8 @@ class Call(Generic[Q, R]):
 
     async def __call__(self, request: Q, caller: Caller | None = None) -> R:
         endpoint = self.endpoint
-        body = await self._transport.request(endpoint.service, endpoint.verb, endpoint.encode(request), caller)
+        body = await self._transport.request(endpoint.service, endpoint.verb, endpoint.encode(request), caller,
+                                             endpoint.may_repeat(request))
         return endpoint.decode(body)
 
 

@@ -710,23 +710,34 @@ class Directory(PersonalDataContract):
 
     service = SERVICE
 
-    search_actors = Endpoint(SearchActors, ActorConnection, "Find actors: full text, filters, facets.")
+    search_actors = Endpoint(SearchActors, ActorConnection, "Find actors: full text, filters, facets.", repeatable=True)
     responsible_actors = Endpoint(
-        ResponsibleActors, ResponsibleActorConnection, "Who serves a topic in a region, most specific first."
+        ResponsibleActors, ResponsibleActorConnection, "Who serves a topic in a region, most specific first.",
+        repeatable=True,
     )
     region_coverage = Endpoint(
-        GetRegionCoverage, RegionCoverage, "Per topic, how many actors and offerings serve a region."
+        GetRegionCoverage, RegionCoverage, "Per topic, how many actors and offerings serve a region.",
+        repeatable=True,
     )
-    get_actor = Endpoint(GetActor, Actor, "One actor by id or slug.")
-    get_actors = Endpoint(GetActors, ActorList, "Visible actors by id (for DataLoaders).")
-    my_actors = Endpoint(MyActors, ActorList, "The caller's actors.")
-    get_region = Endpoint(GetRegion, Region, "One region by its key (AGS).")
-    list_regions = Endpoint(ListRegions, RegionList, "The regions inside one, or the states.")
-    actor_history = Endpoint(GetActorHistory, ActorHistory, "Owners and admins: who changed what, when.")
-    list_topics = Endpoint(ListTopics, Vocabulary, "The topic vocabulary.")
-    list_kinds = Endpoint(ListKinds, Vocabulary, "The actor-kind vocabulary.")
-    export_actors = Endpoint(ExportActors, ActorExport, "The public directory, page by page (for open-data exports).")
-    describe_invitation = Endpoint(DescribeInvitation, InvitationSummary, "An invitation link's actor name and role.")
+    get_actor = Endpoint(GetActor, Actor, "One actor by id or slug.", repeatable=True)
+    get_actors = Endpoint(GetActors, ActorList, "Visible actors by id (for DataLoaders).", repeatable=True)
+    my_actors = Endpoint(MyActors, ActorList, "The caller's actors.", repeatable=True)
+    get_region = Endpoint(GetRegion, Region, "One region by its key (AGS).", repeatable=True)
+    list_regions = Endpoint(ListRegions, RegionList, "The regions inside one, or the states.", repeatable=True)
+    actor_history = Endpoint(
+        GetActorHistory, ActorHistory, "Owners and admins: who changed what, when.",
+        repeatable=True,
+    )
+    list_topics = Endpoint(ListTopics, Vocabulary, "The topic vocabulary.", repeatable=True)
+    list_kinds = Endpoint(ListKinds, Vocabulary, "The actor-kind vocabulary.", repeatable=True)
+    export_actors = Endpoint(
+        ExportActors, ActorExport, "The public directory, page by page (for open-data exports).",
+        repeatable=True,
+    )
+    describe_invitation = Endpoint(
+        DescribeInvitation, InvitationSummary, "An invitation link's actor name and role.",
+        repeatable=True,
+    )
     create_actor = Endpoint(CreateActor, Actor, "Create a pending actor; the caller owns it.")
     update_actor = Endpoint(UpdateActor, Actor, "Owners and editors: change the profile.")
     approve_actor = Endpoint(ApproveActor, Actor, "Admin: approve; mails the owners.")
@@ -742,8 +753,14 @@ class Directory(PersonalDataContract):
     change_member_role = Endpoint(ChangeMemberRole, Actor, "Owners: make a member owner or editor.")
     remove_member = Endpoint(RemoveMember, Actor, "Owners: remove a member.")
     leave_actor = Endpoint(LeaveActor, Accepted, "Stop being a member (not as the last owner).")
-    import_regions = Endpoint(ImportRegions, RegionsImportSummary, "Operator or admin: import regions from CSV.")
-    import_actors = Endpoint(ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors.")
+    import_regions = Endpoint(
+        ImportRegions, RegionsImportSummary, "Operator or admin: import regions from CSV.",
+        repeatable=True,
+    )
+    import_actors = Endpoint(
+        ImportActors, ActorsImportReport, "Operator: check or import approved, unowned actors.",
+        repeatable=True,
+    )
 
 
 ENDPOINTS = Directory.endpoints()

@@ -43,7 +43,7 @@ class ErrorBody(BaseModel):
     code: ErrorCode
     message: str
     field: str | None = None
-    retry_after: int | None = None  # seconds, with RATE_LIMITED
+    retry_after: int | None = None  # seconds, with RATE_LIMITED, or UNAVAILABLE while NATS fails over
 
 
 class LotseError(Exception):

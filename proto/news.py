@@ -533,14 +533,23 @@ class News(PersonalDataContract):
 
     service = SERVICE
 
-    news_feed = Endpoint(GetNewsFeed, NewsConnection, "Items, newest first: filters and German full text.")
-    get_item = Endpoint(GetNewsItem, NewsItem, "One item by id, in the language asked for.")
-    get_items = Endpoint(GetNewsItems, NewsItemList, "Visible items by id, with bodies (for DataLoaders).")
-    upcoming_events = Endpoint(GetUpcomingEvents, OccurrenceConnection, "Event occurrences by start.")
-    funding_programmes = Endpoint(GetFundingProgrammes, NewsConnection, "Funding programmes, open ones first.")
-    item_history = Endpoint(GetItemHistory, ItemHistory, "Editors and admins: who changed what, when.")
-    feed = Endpoint(GetFeed, FeedPage, "A page of the Atom feed's entries, or only its stamp.")
-    calendar = Endpoint(GetFeed, CalendarPage, "A page of an iCalendar feed, or only its stamp.")
+    news_feed = Endpoint(
+        GetNewsFeed, NewsConnection, "Items, newest first: filters and German full text.",
+        repeatable=True,
+    )
+    get_item = Endpoint(GetNewsItem, NewsItem, "One item by id, in the language asked for.", repeatable=True)
+    get_items = Endpoint(
+        GetNewsItems, NewsItemList, "Visible items by id, with bodies (for DataLoaders).",
+        repeatable=True,
+    )
+    upcoming_events = Endpoint(GetUpcomingEvents, OccurrenceConnection, "Event occurrences by start.", repeatable=True)
+    funding_programmes = Endpoint(
+        GetFundingProgrammes, NewsConnection, "Funding programmes, open ones first.",
+        repeatable=True,
+    )
+    item_history = Endpoint(GetItemHistory, ItemHistory, "Editors and admins: who changed what, when.", repeatable=True)
+    feed = Endpoint(GetFeed, FeedPage, "A page of the Atom feed's entries, or only its stamp.", repeatable=True)
+    calendar = Endpoint(GetFeed, CalendarPage, "A page of an iCalendar feed, or only its stamp.", repeatable=True)
     create_item = Endpoint(CreateNewsItem, NewsItem, "Owners and editors: write a draft for the actor.")
     update_item = Endpoint(UpdateNewsItem, NewsItem, "Owners and editors: change an item (kept in its history).")
     publish_item = Endpoint(PublishNewsItem, NewsItem, "Owners and editors of an approved actor: publish now.")

@@ -69,10 +69,12 @@ class PersonalDataContract(Contract):
     """Inherited by the contract of every service that holds personal data."""
 
     export_personal_data = Endpoint(
-        ExportPersonalData, PersonalDataSection, "The caller's personal data held here (export credential only)."
+        ExportPersonalData, PersonalDataSection, "The caller's personal data held here (export credential only).",
+        repeatable=True,
     )
     erasure_blockers = Endpoint(
-        CheckErasure, ErasureBlockers, "What must happen before the caller's account can be erased."
+        CheckErasure, ErasureBlockers, "What must happen before the caller's account can be erased.",
+        repeatable=True,
     )
 
 

@@ -42,7 +42,8 @@ class UserError:
     code: ErrorCode  # type: ignore[valid-type]
     message: str
     retry_after: int | None = strawberry.field(
-        default=None, description="With RATE_LIMITED: seconds to wait before trying again."
+        default=None, description="With RATE_LIMITED, or UNAVAILABLE while the platform fails over: seconds to wait "
+                    "before trying again."
     )
 
     @classmethod

@@ -64,14 +64,14 @@ class CommandRunner:
                 try:
                     await self.projector.catch_up()
                 except TimeoutError:
-                    raise Unavailable("the service is catching up; try again in a moment") from None
+                    raise Unavailable("the service is catching up; try again in a moment", retry_after=1) from None
                 continue
             try:
                 await self.projector.wait_for(seq)
             except TimeoutError:
                 # The event is stored (the stream is the truth); only this replica's view lags.
                 raise Unavailable(
-                    "your change was saved but is not visible yet; reload in a moment"
+                    "your change was saved but is not visible yet; reload in a moment", retry_after=1
                 ) from None
             return Appended(seq, envelope)
         raise AssertionError("unreachable")

@@ -31,6 +31,7 @@ from proto.envelope import new_id
 from proto.errors import STATUS_OF, ErrorBody, ErrorCode, Invalid, LotseError, Unavailable
 from proto.validation import invalid_from
 from services.kernel.auth import Principal, TokenVerifier, bearer
+from services.kernel.jetstream import FAILING_OVER
 from services.kernel.logging import get_logger
 
 log = get_logger("endpoints")
@@ -159,6 +160,14 @@ class Endpoints:
                 except LotseError as e:
                     log.info("endpoint.refused", code=e.code.value, field=e.field, message=e.message)
                     await self._respond_error(request, e.body())
+                except FAILING_OVER as e:
+                    # NATS did not answer even after services/kernel/jetstream.py's retries: a
+                    # node is down and its streams are still electing leaders. Not a bug; the
+                    # caller may try again (and a repeatable request is, by the transport).
+                    log.warning("endpoint.nats_failing_over", error=type(e).__name__)
+                    await self._respond_error(request, ErrorBody(
+                        code=ErrorCode.UNAVAILABLE, retry_after=1,
+                        message=f"the {self.service} service cannot reach NATS right now; try again in a moment"))
                 except Exception:
                     log.exception("endpoint.failed")
                     await self._respond_error(

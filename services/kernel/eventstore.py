@@ -3,7 +3,10 @@
 `append` publishes one envelope to the aggregate's subject with
 `Nats-Expected-Last-Subject-Sequence` (the stream sequence of the aggregate's last event
 as the caller's view knew it; 0 for a new aggregate) and `Nats-Msg-Id` (the envelope id,
-so a publish retried after a lost ack is stored once).
+so a publish retried after a lost ack is stored once). The retrying is the JetStream
+context's (services/kernel/jetstream.py: it rides out a leader election); when even that
+gives up, the caller hears UNAVAILABLE with a `retry_after` — the event may be stored, and
+a repeat of the request finds it (an idempotency key, the same decision).
 
 `erase` removes events for good (GDPR erasure): each one by a message delete that
 overwrites its bytes in the file store. A subject purge would not do: it only marks the
@@ -13,17 +16,17 @@ messages deleted, and their bytes stay in the store's block files until compacti
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
-import nats.errors
 from nats.js import JetStreamContext
 from nats.js.errors import APIError, NotFoundError
 from pydantic import ValidationError
 
 from proto import context, subjects
 from proto.envelope import Envelope, Event
+from proto.errors import Unavailable
 from services.kernel.clock import Clock
+from services.kernel.jetstream import FAILING_OVER
 from services.kernel.logging import get_logger
 
 log = get_logger("eventstore")
@@ -49,12 +52,11 @@ class StoredEvent:
 
 
 class EventStore:
-    def __init__(self, js: JetStreamContext, service: str, clock: Clock, attempts: int = 3):
+    def __init__(self, js: JetStreamContext, service: str, clock: Clock):
         self._js = js
         self._service = service
         self._stream = subjects.stream_name(service)
         self._clock = clock
-        self._attempts = attempts
 
     def envelope(self, event: Event, by: str | None, event_id: str | None = None) -> Envelope:
         """`event_id`: a deterministic id, for an event several replicas may decide alike
@@ -82,22 +84,17 @@ class EventStore:
             subjects.MSG_ID: envelope.id,
             subjects.EXPECTED_LAST_SUBJECT_SEQUENCE: str(expected),
         }
-        for attempt in range(1, self._attempts + 1):
-            try:
-                ack = await self._js.publish(subject, payload, stream=self._stream, headers=dict(headers))
-                return ack.seq
-            except APIError as e:
-                if e.err_code in WRONG_LAST_SEQUENCE:
-                    raise WrongLastSequence(subject) from None
-                raise
-            except (nats.errors.TimeoutError, nats.js.errors.NoStreamResponseError):
-                # The ack may have been lost after the store; the same Nats-Msg-Id makes the
-                # retry answer with the original sequence instead of storing twice.
-                if attempt == self._attempts:
-                    raise
-                log.warning("eventstore.retry", subject=subject, attempt=attempt)
-                await asyncio.sleep(0.2 * attempt)
-        raise AssertionError("unreachable")
+        try:
+            ack = await self._js.publish(subject, payload, stream=self._stream, headers=headers)
+        except FAILING_OVER:
+            log.warning("eventstore.unavailable", subject=subject)
+            raise Unavailable(f"the {self._service} service's event stream is not answering (NATS is failing "
+                              "over); try again in a moment", retry_after=1) from None
+        except APIError as e:
+            if e.err_code in WRONG_LAST_SEQUENCE:
+                raise WrongLastSequence(subject) from None
+            raise
+        return ack.seq
 
     async def events_of(self, aggregate: str, aggregate_id: str) -> list[StoredEvent]:
         """Every event the stream still holds on one aggregate's subject, oldest first."""

@@ -40,6 +40,7 @@ from services.kernel.clock import Clock
 from services.kernel.commands import CommandRunner
 from services.kernel.endpoints import Endpoints, RequestContext
 from services.kernel.eventstore import EventStore
+from services.kernel.jetstream import patient_jetstream
 from services.kernel.logging import get_logger
 from services.kernel.privacy import Eraser, PersonalData
 from services.kernel.projector import Projector, View
@@ -78,7 +79,7 @@ class ServiceRuntime:
 
     async def start(self, nc: NATS) -> None:
         self.nc = nc
-        self.js = nc.jetstream()
+        self.js = patient_jetstream(nc, self.settings.failover_wait)
         replicas = self.settings.nats_stream_replicas
         await ensure_event_stream(self.js, self.name, replicas)
         await ensure_mail_stream(self.js, replicas)

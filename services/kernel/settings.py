@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     log_level: str = Field("info", description="debug, info, warning, error")
     nats_stream_replicas: int = Field(1, description="replicas of each stream and bucket: 3 on the production cluster")
     request_timeout: float = Field(10.0, description="seconds a NATS request may take")
+    failover_wait: float = Field(
+        7.0,
+        description="seconds a write waits for NATS to fail over (a new stream leader after a node's loss) before "
+                    "answering UNAVAILABLE; keep it below request_timeout",
+    )
     startup_wait: float = Field(
         10.0,
         description="seconds a service waits at start for its view to catch up with its stream; after that "

@@ -16,9 +16,12 @@ class RecordingTransport:
     def __init__(self, replies: dict[str, bytes]):
         self.replies = replies
         self.sent: list[tuple[str, str, bytes, Caller | None]] = []
+        self.repeatable: list[bool] = []
 
-    async def request(self, service: str, verb: str, body: bytes, caller: Caller | None) -> bytes:
+    async def request(self, service: str, verb: str, body: bytes, caller: Caller | None,
+                      repeatable: bool = False) -> bytes:
         self.sent.append((service, verb, body, caller))
+        self.repeatable.append(repeatable)
         return self.replies[f"{service}.{verb}"]
 
 
@@ -36,6 +39,22 @@ async def test_a_bound_contract_sends_the_request_and_reads_the_reply_model():
     reply = await client.sign_out(identity.SignOut(refresh_token="r"), caller)
     assert isinstance(reply, Accepted) and reply.message == "bye"
     assert transport.sent == [("identity", "sign_out", b'{"refresh_token":"r"}', caller)]
+    assert transport.repeatable == [False]  # ending a session twice is not ending it once
+
+
+def test_reads_imports_and_keyed_writes_may_be_sent_again_other_writes_not():
+    # What the transport may send again when a NATS node fails under a request.
+    d = directory.Directory
+    create = directory.CreateActor(kind="other", name="Sprachcafé", regions=["10041100"])
+    assert d.search_actors.may_repeat(directory.SearchActors())
+    assert d.import_actors.may_repeat(directory.ImportActors(actors=[create], commit=True))
+    assert d.create_actor.may_repeat(create.model_copy(update={"idempotency_key": "k-1"}))
+    assert not d.create_actor.may_repeat(create)
+    assert not d.update_actor.may_repeat(directory.UpdateActor(actor_id="01J0000000000000000000000A",
+                                                               expected_version=3))
+    assert not identity.Identity.sign_in.may_repeat(identity.SignIn(identifier="a", password="b"))
+    # An inherited endpoint keeps what it declared.
+    assert d.export_personal_data.repeatable and d.erasure_blockers.repeatable
 
 
 class Handlers:
