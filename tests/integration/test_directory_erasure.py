@@ -67,7 +67,7 @@ async def invitation_token(nc) -> str:
     sub = await nc.jetstream().pull_subscribe(subjects.MAIL_OUTBOX, durable="test-reader",
                                               stream=subjects.MAIL_STREAM)
     tokens = []
-    with contextlib.suppress(nats.errors.TimeoutError):
+    with contextlib.suppress(nats.errors.TimeoutError, asyncio.TimeoutError):
         for msg in await sub.fetch(10, timeout=0.5):
             mail = OutgoingMail.model_validate_json(msg.data)
             if mail.kind == "actor-invitation":

@@ -66,7 +66,7 @@ class Directory:
         sub = await js.pull_subscribe(subjects.MAIL_OUTBOX, durable="test-mail-reader",
                                       stream=subjects.MAIL_STREAM)
         found: list[OutgoingMail] = []
-        with contextlib.suppress(nats.errors.TimeoutError):
+        with contextlib.suppress(nats.errors.TimeoutError, asyncio.TimeoutError):
             for msg in await sub.fetch(50, timeout=0.5):
                 found.append(OutgoingMail.model_validate_json(msg.data))
                 await msg.ack()

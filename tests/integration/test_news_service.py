@@ -102,7 +102,7 @@ class Platform:
         js = self.nc.jetstream()
         sub = await js.pull_subscribe(subjects.MAIL_OUTBOX, durable="test-news-mail", stream=subjects.MAIL_STREAM)
         found: list[OutgoingMail] = []
-        with contextlib.suppress(nats.errors.TimeoutError):
+        with contextlib.suppress(nats.errors.TimeoutError, asyncio.TimeoutError):
             for msg in await sub.fetch(50, timeout=0.5):
                 found.append(OutgoingMail.model_validate_json(msg.data))
                 await msg.ack()

@@ -118,7 +118,9 @@ class Platform:
         sub = await js.pull_subscribe(subjects.MAIL_BULK, durable=subjects.MAIL_BULK_CONSUMER,  # the stopped mailer's
                                       stream=subjects.MAIL_STREAM)
         found: list[OutgoingMail] = []
-        with contextlib.suppress(nats.errors.TimeoutError):
+        # An empty queue ends the loop: nats-py raises its own TimeoutError from one path of
+        # `fetch` and asyncio's (which its own does not cover) from another.
+        with contextlib.suppress(nats.errors.TimeoutError, asyncio.TimeoutError):
             while True:
                 for msg in await sub.fetch(100, timeout=0.5):
                     found.append(OutgoingMail.model_validate_json(msg.data))
