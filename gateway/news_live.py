@@ -2,11 +2,8 @@
 
 One push per publication, however many news replicas and gateways run: the event that
 publishes an item is stored once (scheduled or not, only one replica's append wins), and
-each gateway reads the stream once — one ordered consumer, starting at the newest event
-when the gateway starts, resumed after the last event it saw when it must resubscribe —
-and hands each `ItemPublished` to its own subscribers whose filter matches, in process.
-No news replica publishes a live message that a crash between store and send could lose
-or a retry could send twice: the stream is the only source.
+each gateway reads the stream once (gateway/stream_follower.py) and hands each
+`ItemPublished` to its own subscribers whose filter matches, in process.
 
 Region filters mean what they mean everywhere: an item concerns a region when the region is
 one of the item's, inside one of them or around one of them — exactly the notice's
@@ -22,20 +19,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
-from nats.js import JetStreamContext, api
-from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 
 from proto import news, subjects
 from proto.envelope import Envelope
+from gateway.stream_follower import StreamFollower
 from services.kernel.logging import get_logger
 
 log = get_logger("gateway.news_live")
 
 QUEUE_SIZE = 64  # publications are a few an hour; 64 pending is a stuck client
-WATCH_INTERVAL = 1.0
-STALL_AFTER = 2.0
 
 _CLOSED = object()
 
@@ -100,26 +93,15 @@ class PublicationListener:
 class PublicationHub:
     def __init__(self) -> None:
         self._listeners: set[PublicationListener] = set()
-        self._js: JetStreamContext | None = None
-        self._sub: JetStreamContext.PushSubscription | None = None
-        self._last: int | None = None  # stream sequence of the last event seen
-        self._task: asyncio.Task[None] | None = None
+        self._follower = StreamFollower(news.SERVICE, subjects.events_filter(news.SERVICE), self._on_event,
+                                        name="news-publications")
         self.delivered = 0  # publications handed to listeners, for tests and metrics
 
     async def start(self, nc: NATS) -> None:
-        self._js = nc.jetstream()
-        # The gateway may start before news ever has: follow from the background.
-        self._task = asyncio.create_task(self._run(), name="news-publications")
+        await self._follower.start(nc)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
-        await self._unsubscribe()
+        await self._follower.stop()
         for listener in self._listeners:
             listener.offer(_CLOSED)
         self._listeners.clear()
@@ -127,6 +109,10 @@ class PublicationHub:
     @property
     def listener_count(self) -> int:
         return len(self._listeners)
+
+    @property
+    def following(self) -> bool:
+        return self._follower.following
 
     @asynccontextmanager
     async def listen(self, publication_filter: PublicationFilter) -> AsyncIterator[PublicationListener]:
@@ -137,71 +123,7 @@ class PublicationHub:
         finally:
             self._listeners.discard(listener)
 
-    async def _subscribe(self) -> None:
-        assert self._js is not None
-        stream = subjects.stream_name(news.SERVICE)
-        if self._last is None:
-            # From what is new when this gateway starts: what was published before is no live news.
-            info = await self._js.stream_info(stream)  # raises NotFoundError until news created it
-            self._last = info.state.last_seq
-        self._sub = await self._js.subscribe(
-            subjects.events_filter(news.SERVICE), stream=stream, ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            config=api.ConsumerConfig(opt_start_seq=self._last + 1), cb=self._on_event)
-
-    async def _unsubscribe(self) -> None:
-        if self._sub is not None:
-            try:
-                await self._sub.unsubscribe()
-            except Exception:
-                pass
-            self._sub = None
-
-    async def _run(self) -> None:
-        """Subscribe once the stream exists; resubscribe after the last event seen whenever
-        the consumer stalls behind the stream (as the kernel's projector does: an ordered
-        consumer whose server forgot it never hears a heartbeat again)."""
-        assert self._js is not None
-        stream = subjects.stream_name(news.SERVICE)
-        loop = asyncio.get_running_loop()
-        stalled_since: float | None = None
-        seen = -1
-        while True:
-            if self._sub is None:
-                try:
-                    await self._subscribe()
-                except NotFoundError:
-                    await asyncio.sleep(WATCH_INTERVAL)
-                    continue
-                except Exception as e:
-                    log.warning("news_live.subscribe_failed", error=repr(e))
-                    await asyncio.sleep(WATCH_INTERVAL)
-                    continue
-            await asyncio.sleep(WATCH_INTERVAL)
-            try:
-                last = (await self._js.stream_info(stream)).state.last_seq
-            except Exception:
-                continue
-            current = self._last or 0
-            if last <= current or current != seen:
-                stalled_since, seen = None, current
-                continue
-            if stalled_since is None:
-                stalled_since = loop.time()
-            elif loop.time() - stalled_since >= STALL_AFTER:
-                log.warning("news_live.resubscribe", seen=current, last=last)
-                await self._unsubscribe()
-                stalled_since = None
-
-    async def _on_event(self, msg: Msg) -> None:
-        seq = msg.metadata.sequence.stream
-        if self._last is not None and seq <= self._last:
-            return  # seen already (an old and a new subscription may overlap once)
-        self._last = seq
-        try:
-            envelope = Envelope.model_validate_json(msg.data)
-        except ValidationError:
-            return
+    def _on_event(self, envelope: Envelope, seq: int) -> None:
         if envelope.type != news.ItemPublished.TYPE:
             return
         try:

@@ -108,7 +108,7 @@ async def test_each_publication_is_pushed_once_per_subscriber_across_replicas_an
                 for n, ws in enumerate((one, two)):
                     await ws.subscribe(f"s{n}", SUBSCRIPTION)
                 hubs = [hub_of(first), hub_of(second_gateway)]
-                await until(lambda: all(h.listener_count == 1 and h._sub is not None for h in hubs))
+                await until(lambda: all(h.listener_count == 1 and h.following for h in hubs))
 
                 # 1. Scheduled, both replicas running: it goes out once, at its time.
                 morning = await draft("Ministerin zu Gast")
