@@ -14,22 +14,14 @@ takes the person out of the actors and only then drops the row: it needs the add
 
 from __future__ import annotations
 
-import asyncio
-from pathlib import Path
 
 import aiosqlite
-import nats.js.errors
-from nats.js import JetStreamContext
 
 from proto import identity, subjects
 from proto.envelope import Envelope
 from services.directory import views
 from services.kernel import privacy
-from services.kernel.logging import get_logger
-from services.kernel.projector import Projector
-from services.kernel.streams import ensure_event_stream
 
-log = get_logger("directory.accounts")
 
 
 class AccountsView:
@@ -59,43 +51,3 @@ class AccountsView:
 
 
 KEPT = frozenset({identity.AccountRegistered.TYPE, identity.EmailConfirmed.TYPE, identity.ProfileUpdated.TYPE})
-
-
-class Accounts:
-    """Follows identity's stream into the directory's database file."""
-
-    def __init__(self, js: JetStreamContext, path: Path, replicas: int = 1):
-        self._js = js
-        self._replicas = replicas
-        self.projector = Projector(js, identity.SERVICE, path, AccountsView())
-
-    async def start(self) -> None:
-        await self._stream_exists()
-        await self.projector.start()
-
-    async def _stream_exists(self) -> None:
-        """The directory may start before identity ever has. Where it may (dev, tests),
-        it creates the stream with the config identity would give it; where NATS
-        permissions forbid that (production), it waits for identity to create it."""
-        stream = subjects.stream_name(identity.SERVICE)
-        try:
-            await self._js.stream_info(stream)
-            return
-        except nats.js.errors.NotFoundError:
-            pass
-        try:
-            await ensure_event_stream(self._js, identity.SERVICE, self._replicas)
-            return
-        except Exception as e:  # a permission violation surfaces as a timeout or an error
-            log.info("directory.waiting_for_identity_stream", stream=stream, error=repr(e))
-        while True:
-            await asyncio.sleep(1)
-            try:
-                await self._js.stream_info(stream)
-                return
-            except nats.js.errors.NotFoundError:
-                continue
-
-    async def stop(self) -> None:
-        await self.projector.stop()
-

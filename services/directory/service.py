@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 
 from proto import directory as api
+from proto import identity
 from proto import subjects
 from proto.common import Accepted
 from proto.envelope import Event, new_id, stable_id
@@ -28,7 +29,8 @@ from proto.privacy import FORMER_MEMBER
 from services.directory import domain, mails, regions, replies, search, views
 from services.directory.domain import ActorState
 from services.directory.privacy import DirectoryPersonalData
-from services.directory.reactions import Accounts
+from services.directory.reactions import AccountsView
+from services.kernel.follower import Follower
 from services.directory.views import DirectoryView
 from services.kernel import privacy
 from services.kernel.auth import Principal
@@ -70,7 +72,7 @@ class DirectoryService(ServiceRuntime):
 
     def __init__(self, settings: Settings, clock: Clock):
         super().__init__(settings, clock, DirectoryView(), api.ENDPOINTS)
-        self.accounts: Accounts | None = None
+        self.accounts: Follower | None = None
         self._shipping: asyncio.Task[None] | None = None
         self._counted: OrderedDict[tuple[object, ...], tuple[int, int | None, api.Facets | None]] = OrderedDict()
         self.privacy = DirectoryPersonalData(self)
@@ -84,7 +86,7 @@ class DirectoryService(ServiceRuntime):
         assert self.js is not None and self.projector is not None
         replicas = self.settings.nats_stream_replicas
         self.slugs = Claims(await ensure_kv(self.js, subjects.KV_SLUGS, replicas=replicas))
-        self.accounts = Accounts(self.js, self.database_path, replicas)
+        self.accounts = Follower(self.js, identity.SERVICE, self.database_path, AccountsView(), replicas)
         await self.accounts.start()
         # The shipped regions, once: at the first start of the first replica. Another
         # replica starting at the same moment loses the append race, catches up, finds

@@ -12,20 +12,14 @@ with the file) — an ordered consumer per replica, since each replica needs eve
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import aiosqlite
-from nats.js import JetStreamContext
 
 from proto import directory, identity, subjects
 from proto.envelope import Envelope
 from services.kernel import privacy
-from services.kernel.logging import get_logger
-from services.kernel.projector import Projector
-from services.kernel.streams import wait_for_event_stream
 from services.news import views
 
-log = get_logger("news.reactions")
 
 
 class DirectoryFacts:
@@ -100,22 +94,3 @@ class AccountsView:
 
 ACCOUNTS_KEPT = frozenset({identity.AccountRegistered.TYPE, identity.EmailConfirmed.TYPE,
                            identity.ProfileUpdated.TYPE})
-
-
-class Follower:
-    """Projects another service's stream into news' database file."""
-
-    def __init__(self, js: JetStreamContext, service: str, path: Path, view: DirectoryFacts | AccountsView,
-                 replicas: int = 1):
-        self._js = js
-        self._service = service
-        self._replicas = replicas
-        self.projector = Projector(js, service, path, view)
-
-    async def start(self) -> None:
-        await wait_for_event_stream(self._js, self._service, self._replicas, on_wait=lambda stream, e: log.info(
-            "news.waiting_for_stream", stream=stream, error=repr(e)))
-        await self.projector.start()
-
-    async def stop(self) -> None:
-        await self.projector.stop()

@@ -42,7 +42,8 @@ from services.kernel.settings import Settings
 from services.news import domain, ical, mails, views
 from services.news.privacy import NewsPersonalData
 from services.news.domain import ActorFacts, ItemState
-from services.news.reactions import AccountsView, DirectoryFacts, Follower
+from services.kernel.follower import Follower
+from services.news.reactions import AccountsView, DirectoryFacts
 from services.news.views import NewsView
 
 log = get_logger("news")

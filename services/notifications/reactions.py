@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import aiosqlite
 import nats.errors
@@ -28,7 +27,6 @@ from proto import directory, identity, subjects
 from proto.envelope import Envelope
 from services.kernel import privacy
 from services.kernel.logging import get_logger
-from services.kernel.projector import Projector
 from services.kernel.streams import wait_for_event_stream
 from services.notifications import views
 
@@ -106,25 +104,6 @@ class AccountsView:
 
 ACCOUNTS_KEPT = frozenset({identity.AccountRegistered.TYPE, identity.EmailConfirmed.TYPE,
                            identity.PasswordReset.TYPE, identity.ProfileUpdated.TYPE})
-
-
-class Follower:
-    """Projects another service's stream into notifications' database file."""
-
-    def __init__(self, js: JetStreamContext, service: str, path: Path, view: DirectoryFacts | AccountsView,
-                 replicas: int = 1):
-        self._js = js
-        self._service = service
-        self._replicas = replicas
-        self.projector = Projector(js, service, path, view)
-
-    async def start(self) -> None:
-        await wait_for_event_stream(self._js, self._service, self._replicas, on_wait=lambda stream, e: log.info(
-            "notifications.waiting_for_stream", stream=stream, error=repr(e)))
-        await self.projector.start()
-
-    async def stop(self) -> None:
-        await self.projector.stop()
 
 
 # What a reaction's handler gets: the event, its stream sequence, and a way to tell the

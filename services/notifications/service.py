@@ -56,7 +56,8 @@ from services.notifications import domain, mails, replies, views
 from services.notifications.domain import SubscriberState
 from services.notifications.links import Scope, UnsubscribeLinks
 from services.notifications.privacy import NotificationsPersonalData
-from services.notifications.reactions import AccountsView, DirectoryFacts, Follower, Reaction
+from services.kernel.follower import Follower
+from services.notifications.reactions import AccountsView, DirectoryFacts, Reaction
 from services.notifications.views import NotificationsView
 
 log = get_logger("notifications")
