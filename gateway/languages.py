@@ -7,6 +7,8 @@ order by q, then by position. At most ten, as the contracts take.
 
 from __future__ import annotations
 
+from starlette.requests import HTTPConnection
+
 MAX_LANGUAGES = 10
 
 
@@ -34,3 +36,8 @@ def preferred(explicit: str | None, header: str | None) -> tuple[str, ...]:
     """`lang` first (what the reader chose), then what their software sends."""
     codes = ([explicit.strip().lower()] if explicit and explicit.strip() else []) + from_header(header)
     return tuple(dict.fromkeys(codes))[:MAX_LANGUAGES]
+
+
+def of_request(explicit: str | None, request: HTTPConnection | None) -> tuple[str, ...]:
+    """`preferred` for a GraphQL request or WebSocket (whose upgrade sent Accept-Language)."""
+    return preferred(explicit, request.headers.get("accept-language") if request is not None else None)

@@ -57,6 +57,12 @@ class Gateway:
         return self.news_hub
 
     @property
+    def notifications_seen(self) -> int | None:
+        """How far this gateway's live side has read the NOTIFICATIONS stream: an inbox read
+        here waits for a view that holds at least what was pushed (None: nothing pushed)."""
+        return self.notifications_hub.last_seq if self.notifications_hub is not None else None
+
+    @property
     def notification_hub(self) -> NotificationHub:
         if self.notifications_hub is None:
             raise Unavailable("live updates are not running yet")

@@ -21,6 +21,7 @@ the live subscription's replay. The read state is the server's: every device sho
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -117,9 +118,21 @@ class Reason(BaseModel):
     name: str
 
 
+class ContentText(BaseModel):
+    """A notification's words in one language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    language: str
+    title: str
+    summary: str = ""
+
+
 class NotificationContent(BaseModel):
     """What a notification says, the same for everyone told of the same thing. `path`: where
-    it leads on Lotse, relative to the platform's public URL."""
+    it leads on Lotse, relative to the platform's public URL. `title`, `summary` are in
+    `language` (an item's original); `translations`: the item's other language versions,
+    so each reader is told in theirs (`text_for`)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -132,6 +145,17 @@ class NotificationContent(BaseModel):
     actor_id: str | None = None
     actor_name: str | None = None
     language: str = "de"
+    translations: list[ContentText] = []
+
+    def text_for(self, preferred: Sequence[str]) -> ContentText:
+        """The first of the reader's languages this notification has, else its original."""
+        versions = {t.language: t for t in self.translations}
+        versions[self.language] = ContentText(language=self.language, title=self.title, summary=self.summary)
+        return next((versions[code] for code in preferred if code in versions), versions[self.language])
+
+    @property
+    def languages(self) -> list[str]:
+        return list(dict.fromkeys([self.language, *(t.language for t in self.translations)]))
 
 
 # ---- replies ------------------------------------------------------------------------------
@@ -238,11 +262,15 @@ class UpdateMailSettings(Request):
 
 
 class GetNotifications(Request):
-    """The caller's inbox, newest first; `after`: the last notification id of the page before."""
+    """The caller's inbox, newest first; `after`: the last notification id of the page before.
+    `at_least`: answer once this replica's view holds the stream up to this sequence — a
+    gateway asks for what its live side has pushed, so the inbox never lacks a notification
+    a phone was just shown."""
 
     unread_only: bool = False
     first: First = 20
     after: Id | None = None
+    at_least: Annotated[int, Field(ge=0)] | None = None
 
 
 class GetMissedNotifications(Request):

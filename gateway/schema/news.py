@@ -17,7 +17,7 @@ from graphql import GraphQLError
 from strawberry.types.unset import UNSET
 
 from gateway.context import GatewayContext, GatewayInfo
-from gateway.languages import preferred
+from gateway.languages import of_request
 from gateway.news_live import PublicationFilter, PublicationHub
 from gateway.schema.directory import PostalAddressInput, given, patch
 from gateway.schema.directory_types import query_request
@@ -32,9 +32,7 @@ from proto.news import News
 
 
 def languages(info: GatewayInfo, lang: str | None) -> tuple[str, ...]:
-    request = info.context.request
-    header = request.headers.get("accept-language") if request is not None else None
-    return preferred(lang, header)
+    return of_request(lang, info.context.request)
 
 
 # ---- inputs ----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import strawberry
 from starlette.websockets import WebSocket, WebSocketState
 
 from gateway.context import GatewayContext, GatewayInfo
+from gateway.languages import of_request
 from gateway.notifications_live import NotificationHub, NotificationListener
 from gateway.schema.directory import given
 from gateway.schema.directory_types import PageInfo, query_request
@@ -125,6 +126,10 @@ class Notification:
     title: str
     summary: str
     url: str = strawberry.field(description="Where it leads on Lotse.")
+    language: str = strawberry.field(description="The language of `title` and `summary`: the first of the "
+                                                 "reader's (`lang`, else Accept-Language) the item has, else "
+                                                 "its original.")
+    available_languages: list[str] = strawberry.field(description="Every language the notification has.")
     item_id: strawberry.ID | None
     item_kind: NewsKind | None
     actor_id: strawberry.ID | None
@@ -134,8 +139,10 @@ class Notification:
     created_at: datetime
 
     @classmethod
-    def of(cls, n: contract.Notification, link: str) -> "Notification":
-        return cls(id=strawberry.ID(n.id), kind=NotificationKind(n.kind), title=n.title, summary=n.summary,
+    def of(cls, n: contract.Notification, link: str, lang: tuple[str, ...]) -> "Notification":
+        text = n.text_for(lang)
+        return cls(id=strawberry.ID(n.id), kind=NotificationKind(n.kind), title=text.title, summary=text.summary,
+                   language=text.language, available_languages=n.languages,
                    url=link, item_id=strawberry.ID(n.item_id) if n.item_id else None,
                    item_kind=NewsKind(n.item_kind) if n.item_kind else None,
                    actor_id=strawberry.ID(n.actor_id) if n.actor_id else None, actor_name=n.actor_name,
@@ -143,8 +150,8 @@ class Notification:
                    read=n.read, created_at=n.created_at)
 
 
-def notification_of(info_or_context: GatewayContext, n: contract.Notification) -> Notification:
-    return Notification.of(n, info_or_context.gateway.settings.link(n.path))
+def notification_of(context: GatewayContext, n: contract.Notification, lang: tuple[str, ...]) -> Notification:
+    return Notification.of(n, context.gateway.settings.link(n.path), lang)
 
 
 @strawberry.type
@@ -234,15 +241,19 @@ class Query:
     async def mail_settings(self, info: GatewayInfo) -> MailSettings:
         return MailSettings.of(await ask(info, Empty(), Notifications.mail_settings))
 
-    @strawberry.field(description="Your inbox, newest first; `after`: the last notification id of the page before. "
+    @strawberry.field(description="Your inbox, newest first; `after`: the last notification id of the page before; "
+                                  "`lang`: the language to read items in (else Accept-Language, else the original). "
                                   "Withdrawn items leave it.")
     async def notifications(self, info: GatewayInfo, unread_only: bool = False, first: int = 20,
-                            after: strawberry.ID | None = None) -> NotificationConnection:
+                            after: strawberry.ID | None = None, lang: str | None = None) -> NotificationConnection:
         request = query_request(lambda: contract.GetNotifications(
-            unread_only=unread_only, first=first, after=str(after) if after else None))
+            unread_only=unread_only, first=first, after=str(after) if after else None,
+            at_least=info.context.gateway.notifications_seen))
         reply = await ask(info, request, Notifications.notifications)
+        codes = of_request(lang, info.context.request)
         return NotificationConnection(
-            edges=[NotificationEdge(cursor=e.cursor, node=notification_of(info.context, e.node)) for e in reply.edges],
+            edges=[NotificationEdge(cursor=e.cursor, node=notification_of(info.context, e.node, codes))
+                   for e in reply.edges],
             page_info=PageInfo.of(reply.page_info), unread_count=reply.unread_count)  # type: ignore[arg-type]
 
     @strawberry.field(description="How many of your notifications are unread (the same on every device).")
@@ -328,7 +339,7 @@ async def _close_expired(context: GatewayContext) -> None:
 
 
 async def received(context: GatewayContext, hub: NotificationHub, listener: NotificationListener,
-                   replay: list[contract.Notification], after: str | None
+                   replay: list[contract.Notification], after: str | None, lang: tuple[str, ...]
                    ) -> AsyncGenerator[Notification, None]:
     last_position = -1
     last_id = after
@@ -336,7 +347,7 @@ async def received(context: GatewayContext, hub: NotificationHub, listener: Noti
         while True:
             for n in replay:
                 if n.position > last_position:
-                    yield notification_of(context, n)
+                    yield notification_of(context, n, lang)
                     last_position, last_id = n.position, n.id
             replay = []
             expires = _expires_at(context.token or "")
@@ -360,7 +371,7 @@ async def received(context: GatewayContext, hub: NotificationHub, listener: Noti
                     continue
                 if n.position <= last_position:
                     continue  # replayed already
-                yield notification_of(context, n)
+                yield notification_of(context, n, lang)
                 last_position, last_id = n.position, n.id
             if listener.closed:
                 return
@@ -379,8 +390,8 @@ class Subscription:
         description="Your notifications as they come. With `after` (the last notification id you saw) first every "
                     "one you missed since, in order, then live ones: no gap, none twice. Over WebSocket with the "
                     "access token in connection_init; ends (close 4403) when the session ends or the token expires.")
-    async def notification_received(self, info: GatewayInfo, after: strawberry.ID | None = None
-                                    ) -> AsyncGenerator[Notification, None]:
+    async def notification_received(self, info: GatewayInfo, after: strawberry.ID | None = None,
+                                    lang: str | None = None) -> AsyncGenerator[Notification, None]:
         context = info.context
         try:
             principal = context.principal()
@@ -399,5 +410,6 @@ class Subscription:
         except BaseException:
             hub.remove(listener)
             raise
-        return received(context, hub, listener, replay, str(after) if after else None)
+        return received(context, hub, listener, replay, str(after) if after else None,
+                        of_request(lang, context.request))
 

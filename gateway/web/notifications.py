@@ -37,7 +37,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from gateway.web.forms import form_of
 from gateway.web.headers import page_headers
-from gateway.web.i18n import when
+from gateway.web.i18n import direction, when
 from gateway.web.links import link_page
 from gateway.web.page import Page, local_path, page_of
 from proto import directory
@@ -61,9 +61,16 @@ def _reason(page: Page, reason: api.Reason) -> str:
     return page.t(f"notifications.reason.{reason.target.type}", name=reason.name)
 
 
+def _text(page: Page, n: api.Notification) -> api.ContentText:
+    """The item's words in the page's language where it has them, as news pages read it."""
+    return n.text_for([page.lang])
+
+
 def notification_json(page: Page, n: api.Notification) -> dict[str, object]:
     """What the page's script shows of one notification (it sets text, never markup)."""
-    return {"id": n.id, "title": n.title, "summary": n.summary, "url": n.path, "actor": n.actor_name or "",
+    text = _text(page, n)
+    return {"id": n.id, "title": text.title, "summary": text.summary, "language": text.language,
+            "dir": direction(text.language), "url": n.path, "actor": n.actor_name or "",
             "when": _when(page, n.created_at), "reasons": [_reason(page, r) for r in n.reasons], "read": n.read}
 
 
@@ -73,11 +80,12 @@ def notification_json(page: Page, n: api.Notification) -> dict[str, object]:
 async def inbox(page: Page = Depends(page_of), after: str | None = None, unread: bool = False) -> Response:
     page.require_signed_in()
     reply = await page.ask(page.gateway.client.notifications.notifications, lambda: api.GetNotifications(
-        unread_only=unread, first=PAGE_SIZE, after=after or None))
+        unread_only=unread, first=PAGE_SIZE, after=after or None, at_least=page.gateway.notifications_seen))
     newest = reply.edges[0].node.id if reply.edges and after is None else None
     return page.render("notifications.html", personal=True, title=page.t("notifications.title"), reply=reply,
                        items=[n.node for n in reply.edges], unread_only=unread, newest=newest, after=after,
-                       reason=lambda r: _reason(page, r), live=after is None and not unread)
+                       reason=lambda r: _reason(page, r), text=lambda n: _text(page, n),
+                       live=after is None and not unread)
 
 
 @router.post("/notifications/read")

@@ -165,11 +165,18 @@ def buckets(source: str, people: Sequence[api.Recipient]) -> list[tuple[str, lis
     return [(stable_id("delivery", source, str(b)), grouped[b]) for b in sorted(grouped)]
 
 
+SUMMARY_KEPT = 300  # characters of an item's summary a notification carries
+
+
 def item_content(notice_kind: str, item_id: str, title: str, summary: str, path: str, actor_id: str,
-                 actor_name: str, language: str, kind: str = "item") -> api.NotificationContent:
+                 actor_name: str, language: str, kind: str = "item",
+                 translations: Sequence[tuple[str, str, str]] = ()) -> api.NotificationContent:
+    """`translations`: (language, title, summary) of the item's other versions."""
     return api.NotificationContent.model_validate({
-        "kind": kind, "title": title, "summary": summary[:300], "path": path, "item_id": item_id,
-        "item_kind": notice_kind, "actor_id": actor_id, "actor_name": actor_name, "language": language})
+        "kind": kind, "title": title, "summary": summary[:SUMMARY_KEPT], "path": path, "item_id": item_id,
+        "item_kind": notice_kind, "actor_id": actor_id, "actor_name": actor_name, "language": language,
+        "translations": [{"language": code, "title": t, "summary": text[:SUMMARY_KEPT]}
+                         for code, t, text in translations if code != language]})
 
 
 # ---- digests ----------------------------------------------------------------------------

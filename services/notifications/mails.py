@@ -39,12 +39,13 @@ def item(*, to: str, locale: str, name: str, content: api.NotificationContent, r
          url: str, unsubscribe_url: str, notification_id: str) -> OutgoingMail:
     de = locale != "en"
     by = content.actor_name or ""
+    text = content.text_for([locale])  # the item in the reader's language, where it has one
     words = Words(
-        f"{by}: {content.title}" if by else content.title,
+        f"{by}: {text.title}" if by else text.title,
         f"Hallo {name}," if de else f"Hello {name},",
         tuple(p for p in (
-            (f"„{by}“ hat veröffentlicht: {content.title}" if de else f"“{by}” published: {content.title}"),
-            content.summary,
+            (f"„{by}“ hat veröffentlicht: {text.title}" if de else f"“{by}” published: {text.title}"),
+            text.summary,
         ) if p),
         "Auf Lotse lesen" if de else "Read on Lotse",
         (_reasons(reasons, de),
@@ -59,7 +60,7 @@ def digest(*, to: str, locale: str, name: str, cadence: str, entries: Sequence[t
            total: int, inbox_url: str, unsubscribe_url: str, digest_id: str) -> OutgoingMail:
     de = locale != "en"
     daily = cadence == "daily"
-    lines = tuple(f"• {c.actor_name + ': ' if c.actor_name else ''}{c.title} — {url}"
+    lines = tuple(f"• {c.actor_name + ': ' if c.actor_name else ''}{c.text_for([locale]).title} — {url}"
                   for c, url in entries[:DIGEST_SHOWN])
     more = total - len(lines)
     rest = ((f"… und {more} weitere in Ihrem Posteingang." if de else f"… and {more} more in your inbox."),) \

@@ -244,8 +244,19 @@ class NotificationsService(ServiceRuntime):
             raise Invalid("this is not a notification of yours", "after")
         return position
 
+    async def _holding(self, at_least: int | None) -> None:
+        """Return once this replica's view holds the stream up to `at_least`."""
+        if at_least is None:
+            return
+        assert self.projector is not None
+        try:
+            await self.projector.wait_for(at_least, timeout=5)
+        except TimeoutError:
+            raise Unavailable("notifications are catching up; try again in a moment") from None
+
     async def notifications(self, req: api.GetNotifications, ctx: RequestContext) -> api.NotificationConnection:
         principal = ctx.principal()
+        await self._holding(req.at_least)
         before = await self._position(principal.account_id, req.after) if req.after else None
         rows = await views.inbox(self.db, principal.account_id, unread_only=req.unread_only, before=before,
                                  limit=req.first + 1)
@@ -255,12 +266,7 @@ class NotificationsService(ServiceRuntime):
     async def missed_notifications(self, req: api.GetMissedNotifications,
                                    ctx: RequestContext) -> api.NotificationList:
         principal = ctx.principal()
-        if req.at_least is not None:
-            assert self.projector is not None
-            try:
-                await self.projector.wait_for(req.at_least, timeout=5)
-            except TimeoutError:
-                raise Unavailable("notifications are catching up; try again in a moment") from None
+        await self._holding(req.at_least)
         after = await self._position(principal.account_id, req.after)
         rows = await views.since(self.db, principal.account_id, after, req.first + 1)
         return api.NotificationList(notifications=[r.reply() for r in rows[:req.first]], more=len(rows) > req.first)
@@ -379,7 +385,8 @@ class NotificationsService(ServiceRuntime):
                                                topics=notice.topics, region_scope=notice.region_scope)
         people = domain.recipients(envelope.id, matches, skip=[envelope.by] if envelope.by else [])
         content = domain.item_content(notice.kind, event.item_id, notice.title, notice.summary, notice.path,
-                                      notice.actor_id, notice.actor_name, notice.language)
+                                      notice.actor_id, notice.actor_name, notice.language,
+                                      translations=[(t.language, t.title, t.summary) for t in notice.translations])
         stored = 0
         for delivery_id, group in domain.buckets(envelope.id, people):
             stored += await self._append_once(api.AGGREGATE_DELIVERY, delivery_id, api.NotificationsDelivered(

@@ -156,3 +156,26 @@ async def test_an_unsubscribe_link_shows_on_get_and_acts_on_a_one_click_post(run
         assert forged.status_code == 400
         inbox = await web.get("/notifications")
         assert inbox.status_code == 303 and inbox.headers["location"].startswith("/signin")
+
+
+async def test_told_in_the_readers_language_live_and_in_the_inbox(running, world):
+    issuer, actor, owner, gateway = world
+    token = issuer.token("live-reader-en")
+    api = GraphQL(running.base_url, token=token)
+    assert (await api(FOLLOW, actor=actor.id))["follow"]["userErrors"] == []
+    listening = gateway.notifications_hub.listener_count
+    async with transport_websocket(running.base_url, token) as ws:
+        await ws.send({"id": "1", "type": "subscribe", "payload": {"query": (
+            'subscription { notificationReceived(lang: "en") { title summary language availableLanguages } }')}})
+        await until(lambda: gateway.notifications_hub.listener_count > listening)
+        item = await running.client.news.create_item(napi.CreateNewsItem(
+            actor_id=actor.id, kind="article", title="Sprachcafé am Freitag", summary="Für alle offen.",
+            regions=[SAARBRUECKEN], translations=[napi.Translation(
+                language="en", title="Language café on Friday", summary="Open to everyone.")]), owner)
+        await running.client.news.publish_item(napi.PublishNewsItem(item_id=item.id), owner)
+        assert await pushed(ws) == {"title": "Language café on Friday", "summary": "Open to everyone.",
+                                    "language": "en", "availableLanguages": ["de", "en"]}
+    query = "query ($lang: String) { notifications(first: 1, lang: $lang) { edges { node { title language } } } }"
+    assert (await api(query, lang="de"))["notifications"]["edges"][0]["node"] == {
+        "title": "Sprachcafé am Freitag", "language": "de"}
+    assert (await api(query, lang="fr"))["notifications"]["edges"][0]["node"]["language"] == "de"  # the original

@@ -414,3 +414,31 @@ async def test_a_first_start_on_an_old_history_tells_nobody_of_old_news(platform
     await p.notifications.fanout.start()
     await p.publish(owner, actor.id, title="Heute")
     assert [e.node.title for e in (await p.inbox(olga)).edges] == ["Heute"]
+
+
+async def test_each_reader_is_told_in_their_language_where_the_item_has_it(platform):
+    p = platform
+    owner = await p.account("owner")
+    actor = await p.actor(owner, "Migrationsberatung Saarbrücken")
+    greta = await p.account("greta", locale="de")
+    emma = await p.account("emma", locale="en")
+    for caller in (greta, emma):
+        await p.client.notifications.follow(
+            api.FollowRequest(target=api.FollowTarget(actor=actor.id), email="immediate"), caller)
+    await p.mails()
+    item = await p.publish(owner, actor.id, title="Neue Sprechzeiten", summary="Ab Montag auch abends.",
+                           translations=[{"language": "en", "title": "New opening hours",
+                                          "summary": "From Monday also in the evening."},
+                                         {"language": "ar", "title": "مواعيد جديدة"}])
+    mails = {m.to: m for m in await p.mails()}
+    assert "New opening hours" in mails["emma@example.org"].subject
+    assert "From Monday also in the evening." in mails["emma@example.org"].text
+    assert "Neue Sprechzeiten" in mails["greta@example.org"].subject
+    assert "New opening hours" not in mails["greta@example.org"].text
+    # The inbox keeps every version: each device reads it in its own language.
+    node = (await p.inbox(emma)).edges[0].node
+    assert node.item_id == item.id and (node.language, node.title) == ("de", "Neue Sprechzeiten")
+    assert node.languages == ["de", "en", "ar"]
+    assert node.text_for(["fr", "en"]).title == "New opening hours"
+    assert node.text_for(["ar"]).summary == ""  # that version has no summary; none is borrowed
+    assert node.text_for(["fr"]).language == "de"  # none of the reader's: the original

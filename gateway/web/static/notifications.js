@@ -40,6 +40,8 @@
     meta.appendChild(fresh);
     meta.appendChild(document.createTextNode(" · " + n.when + (n.actor ? " · " + n.actor : "")));
     var heading = document.createElement("h2");
+    heading.lang = n.language;
+    heading.dir = n.dir;
     var link = document.createElement("a");
     link.href = n.url;
     link.textContent = n.title;
@@ -48,6 +50,8 @@
     item.appendChild(heading);
     if (n.summary) {
       var summary = document.createElement("p");
+      summary.lang = n.language;
+      summary.dir = n.dir;
       summary.textContent = n.summary;
       item.appendChild(summary);
     }
