@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from proto import subjects
 from proto.envelope import Envelope
 from services.kernel.logging import get_logger
+from services.kernel.background import stop_task
 
 log = get_logger("gateway.stream_follower")
 
@@ -59,13 +60,8 @@ class StreamFollower:
         self._task = asyncio.create_task(self._run(), name=self._name)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         await self._unsubscribe()
 
     async def _subscribe(self) -> None:

@@ -41,6 +41,7 @@ from services.kernel.runtime import ServiceRuntime
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_kv
 from services.kernel.tasks import Task, TaskKind, Tasks
+from services.kernel.background import stop_task
 
 log = get_logger("identity")
 
@@ -115,12 +116,7 @@ class IdentityService(ServiceRuntime):
 
     async def on_stop(self) -> None:
         await self.tasks.stop()
-        if self._key_task:
-            self._key_task.cancel()
-            try:
-                await self._key_task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._key_task)
 
     async def _refresh_keys(self) -> None:
         # Picks up a rotation made by another replica and rotates when due.

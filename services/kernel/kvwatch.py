@@ -19,6 +19,7 @@ from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
 from services.kernel.logging import get_logger
+from services.kernel.background import stop_task
 
 log = get_logger("kvwatch")
 
@@ -53,13 +54,8 @@ class BucketWatch:
             raise TimeoutError(f"the {self._name} bucket did not deliver its entries within {timeout}s")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:

@@ -32,6 +32,7 @@ from services.kernel import workqueues
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
 from services.kernel.settings import Settings
+from services.kernel.background import stop_task
 
 log = get_logger("mailer")
 
@@ -91,12 +92,7 @@ class Mailer:
                  outbox=None if self._settings.smtp_host else str(self.outbox_dir))
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+        await stop_task(self._task)
         # Drop the pull subscription now: a fetch cancelled above can leave a message (the
         # server's answer to the pending pull) in its queue that nobody takes, and the
         # connection's drain would wait on it until its 30 s timeout — past Compose's grace.

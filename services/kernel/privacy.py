@@ -32,6 +32,7 @@ from proto.privacy import ErasureBlocker, JsonObject
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
 from services.kernel.projector import open_database
+from services.kernel.background import stop_task
 
 log = get_logger("privacy")
 
@@ -125,13 +126,8 @@ class Eraser:
         self._task = asyncio.create_task(self._run(), name=f"eraser-{self._service}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._db is not None:
             await self._db.close()
             self._db = None

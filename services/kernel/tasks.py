@@ -33,6 +33,7 @@ from proto.errors import Conflict
 from services.kernel import workqueues
 from services.kernel.logging import get_logger
 from services.kernel.streams import ensure_stream
+from services.kernel.background import stop_task
 
 log = get_logger("tasks")
 
@@ -120,13 +121,8 @@ class Tasks:
         self._task = asyncio.create_task(self._run(), name=f"tasks-{self._service}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()

@@ -29,6 +29,7 @@ from services.kernel import privacy
 from services.kernel.logging import get_logger
 from services.kernel.streams import wait_for_event_stream
 from services.notifications import views
+from services.kernel.background import stop_task
 
 log = get_logger("notifications.reactions")
 
@@ -138,13 +139,8 @@ class Reaction:
         self._task = asyncio.create_task(self._run(), name=f"reaction-{self._durable}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-            self._task = None
+        await stop_task(self._task)
+        self._task = None
         if self._sub is not None:
             try:
                 await self._sub.unsubscribe()
