@@ -21,9 +21,9 @@ from datetime import datetime
 from nats.aio.client import Client as NATS
 from pydantic import ValidationError
 
+from gateway.stream_follower import StreamFollower
 from proto import news, subjects
 from proto.envelope import Envelope
-from gateway.stream_follower import StreamFollower
 from services.kernel.logging import get_logger
 
 log = get_logger("gateway.news_live")

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from nats.aio.client import Client as NATS
 from pydantic import ValidationError
 
+from gateway.stream_follower import StreamFollower
 from proto import notifications as contract
 from proto import subjects
 from proto.envelope import Envelope
-from gateway.stream_follower import StreamFollower
 from services.kernel.logging import get_logger
 
 log = get_logger("gateway.notifications_live")

@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from proto import subjects
 from proto.envelope import Envelope
-from services.kernel.logging import get_logger
 from services.kernel.background import stop_task
+from services.kernel.logging import get_logger
 
 log = get_logger("gateway.stream_follower")
 

@@ -31,6 +31,7 @@ import io
 from dataclasses import dataclass, field
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from proto import directory as api
 from proto.validation import field_path
@@ -175,7 +176,7 @@ def _coordinates(number: int, values: dict[str, str]) -> tuple[dict[str, float] 
     return (parsed if not problems else None), problems
 
 
-def _shape_problem(number: int, error: dict) -> Problem:
+def _shape_problem(number: int, error: ErrorDetails) -> Problem:
     loc = tuple(error.get("loc", ()))
     column = column_of(field_path(loc))
     if error.get("type") == "literal_error":

@@ -131,10 +131,10 @@ class EmbeddedNats:
                 f"something already listens on {self.host}:{self.port}; is another `make dev` running? "
                 "Stop it, or set LOTSE_NATS_URL to another port."
             )
-        self._launch()
+        proc = self._launch()
         deadline = time.monotonic() + timeout
         while not answers(self.host, self.port):
-            if self.proc.poll() is not None:
+            if proc.poll() is not None:
                 raise SystemExit(f"nats-server exited; see {self.log_file}")
             if time.monotonic() > deadline:
                 self.stop()

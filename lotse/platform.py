@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from typing import Any
 
 import uvicorn
+from nats.aio.client import Client as NATS
 
 from services.kernel.clock import Clock
 from services.kernel.connection import connect, release
@@ -29,14 +30,14 @@ SERVICES: dict[str, str] = {
 }
 
 
-def service_class(name: str) -> type[ServiceRuntime]:
+def service_class(name: str) -> Callable[[Settings, Clock], ServiceRuntime]:
     if name not in SERVICES:
         raise SystemExit(f"unknown service {name!r}; known: {', '.join(SERVICES)}")
     module, _, cls = SERVICES[name].partition(":")
     return getattr(importlib.import_module(module), cls)
 
 
-GRACEFUL_SECONDS = 8.0  # less than Compose's default stop grace period (10 s), so the stop finishes in order
+GRACEFUL_SECONDS = 8  # less than Compose's default stop grace period (10 s), so the stop finishes in order
 
 
 class GatewayFailed(RuntimeError):
@@ -52,7 +53,7 @@ class Platform:
         self.names = list(services)
         self.gateway = gateway
         self.services: dict[str, ServiceRuntime] = {}
-        self._connections = []
+        self._connections: list[NATS] = []
         self._server: uvicorn.Server | None = None
         self._server_task: asyncio.Task[None] | None = None
 
@@ -82,7 +83,8 @@ class Platform:
                 timeout_graceful_shutdown=GRACEFUL_SECONDS,
             )
             self._server = uvicorn.Server(config)
-            self._server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+            # uvicorn (≥ 0.29) takes SIGINT/SIGTERM only while it serves and hands them on to
+            # the handlers before it (`lotse dev`'s, `lotse serve`'s) once it has stopped.
             self._server_task = asyncio.create_task(self._serve(self._server), name="gateway")
             while not self._server.started:
                 if self._server_task.done():

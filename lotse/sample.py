@@ -18,23 +18,30 @@ async def load_sample_data(settings: Settings, platform: Platform) -> bool:
     if marker.exists():
         return True
     from services.identity import sample as identity_sample
+    from services.identity.service import IdentityService
 
     # The samples are keyed by what the views hold: a view still being rebuilt must catch up first.
     for service in platform.services.values():
         if service.projector is not None:
             await service.projector.caught_up.wait()
-    account_ids = await identity_sample.load(platform.services["identity"])
+    identity = platform.services["identity"]
+    assert isinstance(identity, IdentityService)
+    account_ids = await identity_sample.load(identity)
     directory = platform.services.get("directory")
     if directory is not None:
         from services.directory import sample as directory_sample
+        from services.directory.service import DirectoryService
 
+        assert isinstance(directory, DirectoryService)
         await directory_sample.load(directory, account_ids)
         news = platform.services.get("news")
         if news is not None:
             from services.news import sample as news_sample
+            from services.news.service import NewsService
 
             # After the directory's: the items are written by its actors' owners.
-            await news_sample.load(news, account_ids)  # type: ignore[arg-type]
+            assert isinstance(news, NewsService)
+            await news_sample.load(news, account_ids)
     marker.write_text(clock.now().isoformat() + "\n")
     log.info("sample.loaded", accounts=len(account_ids))
     return True

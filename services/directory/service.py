@@ -30,7 +30,6 @@ from services.directory import domain, mails, regions, replies, search, views
 from services.directory.domain import ActorState
 from services.directory.privacy import DirectoryPersonalData
 from services.directory.reactions import AccountsView
-from services.kernel.follower import Follower
 from services.directory.views import DirectoryView
 from services.kernel import privacy
 from services.kernel.auth import Principal
@@ -38,6 +37,7 @@ from services.kernel.clock import Clock
 from services.kernel.claims import Claims
 from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
+from services.kernel.follower import Follower
 from services.kernel.logging import get_logger
 from services.kernel.outbox import enqueue
 from services.kernel.runtime import ServiceRuntime
@@ -114,11 +114,6 @@ class DirectoryService(ServiceRuntime):
             await self.accounts.stop()
 
     # ---- helpers ---------------------------------------------------------------------
-
-    @property
-    def db(self) -> views.Database:
-        assert self.projector is not None and self.projector.reader is not None
-        return self.projector.reader
 
     async def _change(self, actor_id: str, principal: Principal, decide: Decide, *, must_see: bool = True,
                       before_append: BeforeAppend | None = None) -> Changed:

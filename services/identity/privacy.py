@@ -18,6 +18,7 @@ from proto.privacy import ErasureBlocker, JsonObject
 from services.identity import domain, replies, views
 from services.kernel.eventstore import EventStore
 from services.kernel.logging import get_logger
+from services.kernel.readers import Database
 
 log = get_logger("identity.privacy")
 
@@ -25,7 +26,7 @@ ACCOUNT = "account"  # the aggregate
 
 
 class IdentityPersonalData:
-    def __init__(self, reader: Callable[[], aiosqlite.Connection], store: Callable[[], EventStore]):
+    def __init__(self, reader: Callable[[], Database], store: Callable[[], EventStore]):
         self._reader = reader
         self._store = store
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import aiosqlite
 
 from proto import identity as api
 from proto import subjects
@@ -31,6 +30,7 @@ from services.identity.revocations import Revoker
 from services.identity.secrets import digest, hash_password, key_of, new_secret, split_refresh_token, verify_password
 from services.identity.throttle import MailLimits, SignInThrottle
 from services.identity.views import IdentityView
+from services.kernel.background import stop_task
 from services.kernel.clock import Clock
 from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
@@ -41,7 +41,6 @@ from services.kernel.runtime import ServiceRuntime
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_kv
 from services.kernel.tasks import Task, TaskKind, Tasks
-from services.kernel.background import stop_task
 
 log = get_logger("identity")
 
@@ -135,11 +134,6 @@ class IdentityService(ServiceRuntime):
     def _event_store(self) -> EventStore:
         assert self.store is not None
         return self.store
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self.projector is not None and self.projector.reader is not None
-        return self.projector.reader
 
     async def _change(
         self, account_id: str, decide: Callable[[AccountState], Event | None], by: str | None,

@@ -14,6 +14,7 @@ from proto.envelope import Envelope
 from services.identity import domain
 from services.identity.domain import AccountState, Session, email_key, username_key
 from services.kernel import privacy
+from services.kernel.readers import Database
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -121,7 +122,7 @@ async def _write(db: aiosqlite.Connection, state: AccountState) -> None:
 
 # ---- queries -------------------------------------------------------------------------
 
-async def _account(db: aiosqlite.Connection, where: str, *args: object) -> AccountState | None:
+async def _account(db: Database, where: str, *args: object) -> AccountState | None:
     async with db.execute(f"SELECT * FROM accounts WHERE {where} LIMIT 1", args) as cur:
         row = await cur.fetchone()
     if row is None:
@@ -161,48 +162,48 @@ async def _account(db: aiosqlite.Connection, where: str, *args: object) -> Accou
     )
 
 
-async def by_id(db: aiosqlite.Connection, account_id: str) -> AccountState | None:
+async def by_id(db: Database, account_id: str) -> AccountState | None:
     return await _account(db, "id = ?", account_id)
 
 
-async def by_email(db: aiosqlite.Connection, email: str) -> AccountState | None:
+async def by_email(db: Database, email: str) -> AccountState | None:
     return await _account(db, "email = ?", email_key(email))
 
 
-async def by_username(db: aiosqlite.Connection, username: str) -> AccountState | None:
+async def by_username(db: Database, username: str) -> AccountState | None:
     return await _account(db, "username_key = ?", username_key(username))
 
 
-async def by_identifier(db: aiosqlite.Connection, identifier: str) -> AccountState | None:
+async def by_identifier(db: Database, identifier: str) -> AccountState | None:
     """Username or email; an address-shaped identifier is looked up as an email first."""
     if "@" in identifier:
         return await by_email(db, identifier) or await by_username(db, identifier)
     return await by_username(db, identifier)
 
 
-async def by_confirm_hash(db: aiosqlite.Connection, token_hash: str) -> AccountState | None:
+async def by_confirm_hash(db: Database, token_hash: str) -> AccountState | None:
     return await _account(db, "confirm_hash = ?", token_hash)
 
 
-async def by_reset_hash(db: aiosqlite.Connection, token_hash: str) -> AccountState | None:
+async def by_reset_hash(db: Database, token_hash: str) -> AccountState | None:
     return await _account(db, "reset_hash = ?", token_hash)
 
 
-async def by_session(db: aiosqlite.Connection, session_id: str) -> AccountState | None:
+async def by_session(db: Database, session_id: str) -> AccountState | None:
     return await _account(db, "id = (SELECT account_id FROM sessions WHERE id = ?)", session_id)
 
 
-async def by_export_hash(db: aiosqlite.Connection, token_hash: str) -> AccountState | None:
+async def by_export_hash(db: Database, token_hash: str) -> AccountState | None:
     return await _account(db, "id = (SELECT account_id FROM data_exports WHERE token_hash = ?)", token_hash)
 
 
-async def admin_count(db: aiosqlite.Connection) -> int:
+async def admin_count(db: Database) -> int:
     async with db.execute("SELECT count(*) FROM accounts WHERE role = 'admin'") as cur:
         row = await cur.fetchone()
     return row[0] if row else 0
 
 
-async def profiles(db: aiosqlite.Connection, ids: list[str]) -> list[aiosqlite.Row]:
+async def profiles(db: Database, ids: list[str]) -> list[aiosqlite.Row]:
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
@@ -212,6 +213,6 @@ async def profiles(db: aiosqlite.Connection, ids: list[str]) -> list[aiosqlite.R
         return list(await cur.fetchall())
 
 
-async def has_admin(db: aiosqlite.Connection) -> bool:
+async def has_admin(db: Database) -> bool:
     async with db.execute("SELECT 1 FROM accounts WHERE role = 'admin' LIMIT 1") as cur:
         return await cur.fetchone() is not None

@@ -18,8 +18,8 @@ import nats.errors
 from nats.aio.client import Client as NATS
 from nats.js.kv import KeyValue
 
-from services.kernel.logging import get_logger
 from services.kernel.background import stop_task
+from services.kernel.logging import get_logger
 
 log = get_logger("kvwatch")
 

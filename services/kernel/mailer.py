@@ -29,10 +29,10 @@ from pydantic import ValidationError
 from proto import subjects
 from proto.mail import OutgoingMail
 from services.kernel import workqueues
+from services.kernel.background import stop_task
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
 from services.kernel.settings import Settings
-from services.kernel.background import stop_task
 
 log = get_logger("mailer")
 

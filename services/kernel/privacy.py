@@ -29,10 +29,11 @@ from proto import subjects
 from proto.envelope import Envelope
 from proto.identity import AccountDeleted
 from proto.privacy import ErasureBlocker, JsonObject
+from services.kernel.background import stop_task
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
 from services.kernel.projector import open_database
-from services.kernel.background import stop_task
+from services.kernel.readers import Database
 
 log = get_logger("privacy")
 
@@ -75,7 +76,7 @@ async def note_tombstone(db: aiosqlite.Connection, envelope: Envelope, seq: int,
                      (subjects.aggregate_id(subject), seq))
 
 
-async def erased(db: aiosqlite.Connection, account_ids: Iterable[str]) -> set[str]:
+async def erased(db: Database, account_ids: Iterable[str]) -> set[str]:
     """Which of these accounts were erased: their records show `proto.privacy.FORMER_MEMBER`."""
     ids = list(dict.fromkeys(account_ids))
     if not ids:
@@ -85,7 +86,7 @@ async def erased(db: aiosqlite.Connection, account_ids: Iterable[str]) -> set[st
         return {row[0] for row in await cur.fetchall()}
 
 
-async def pending(db: aiosqlite.Connection) -> list[str]:
+async def pending(db: Database) -> list[str]:
     async with db.execute("SELECT account_id FROM erasures WHERE erased_at IS NULL ORDER BY noted_seq") as cur:
         return [row[0] for row in await cur.fetchall()]
 

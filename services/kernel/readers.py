@@ -102,3 +102,15 @@ class Readers:
 
     # aiosqlite's name for the same, so query functions take a reader pool or a connection.
     execute_fetchall = fetchall
+
+
+# What a view's query functions read from: the reader pool (requests) or the projector's
+# writing connection (a decision inside an apply, a privacy pass). Both answer
+# `execute(sql, params)` as an async context manager and `execute_fetchall`.
+Database = Readers | aiosqlite.Connection
+
+
+async def count(db: Database, sql: str, parameters: Sequence[Any] = ()) -> int:
+    """The number a `SELECT count(...)` answers (it always answers exactly one row)."""
+    rows = list(await db.execute_fetchall(sql, parameters))
+    return int(rows[0][0])

@@ -44,6 +44,7 @@ from services.kernel.jetstream import patient_jetstream
 from services.kernel.logging import get_logger
 from services.kernel.privacy import Eraser, PersonalData
 from services.kernel.projector import Projector, View
+from services.kernel.readers import Database
 from services.kernel.settings import Settings
 from services.kernel.streams import ensure_event_stream, ensure_mail_stream
 
@@ -76,6 +77,12 @@ class ServiceRuntime:
     @property
     def database_path(self) -> Path:
         return self.settings.service_dir(self.name) / f"{self.name}.sqlite3"
+
+    @property
+    def db(self) -> Database:
+        """The view's readers, for the endpoints' queries (services/kernel/readers.py)."""
+        assert self.projector is not None and self.projector.reader is not None
+        return self.projector.reader
 
     async def start(self, nc: NATS) -> None:
         self.nc = nc

@@ -31,9 +31,9 @@ from proto import subjects
 from proto.envelope import new_id
 from proto.errors import Conflict
 from services.kernel import workqueues
+from services.kernel.background import stop_task
 from services.kernel.logging import get_logger
 from services.kernel.streams import ensure_stream
-from services.kernel.background import stop_task
 
 log = get_logger("tasks")
 

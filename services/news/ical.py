@@ -106,11 +106,11 @@ def rule_starts(details: api.EventDetails, rule: str) -> list[datetime]:
     try:
         if details.all_day:
             rule_set = rrulestr(rule, dtstart=datetime.combine(start.date(), time()))
-            starts = list(islice(iter(rule_set), MAX_OCCURRENCES + 1))  # type: ignore[call-overload]
+            starts = list(islice(iter(rule_set), MAX_OCCURRENCES + 1))
             return starts
         rule_set = rrulestr(rule, dtstart=start.replace(tzinfo=tz))
         return [s.astimezone(tz).replace(tzinfo=None)
-                for s in islice(iter(rule_set), MAX_OCCURRENCES + 1)]  # type: ignore[call-overload]
+                for s in islice(iter(rule_set), MAX_OCCURRENCES + 1)]
     except (ValueError, TypeError, OverflowError) as e:
         raise Invalid(f"this repetition rule cannot be read: {e}", FIELD) from None
 

@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-import aiosqlite
 
 from proto import directory as vocab
 from proto import news as api
@@ -34,6 +33,7 @@ from services.kernel.clock import Clock
 from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
 from services.kernel.folding import terms
+from services.kernel.follower import Follower
 from services.kernel.logging import get_logger
 from services.kernel import privacy
 from services.kernel.outbox import enqueue
@@ -42,7 +42,6 @@ from services.kernel.settings import Settings
 from services.news import domain, ical, mails, views
 from services.news.privacy import NewsPersonalData
 from services.news.domain import ActorFacts, ItemState
-from services.kernel.follower import Follower
 from services.news.reactions import AccountsView, DirectoryFacts
 from services.news.views import NewsView
 
@@ -160,11 +159,6 @@ class NewsService(ServiceRuntime):
         return NewsPersonalData(self)
 
     # ---- helpers ---------------------------------------------------------------------------
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self.projector is not None and self.projector.reader is not None
-        return self.projector.reader
 
     async def _change(self, item_id: str, principal: Principal | None, decide: Decide) -> Changed:
         """Run one command on an item: load it and its actor once, decide once, append, and
@@ -424,7 +418,8 @@ class NewsService(ServiceRuntime):
         position = _decode(req.after, "f", 1)
         offset = position[0] if position else 0
         entries = await views.feed_entries(self.db, pks[offset:offset + 100], query.lang)
-        page, size = [], 0
+        page: list[api.FeedEntry] = []
+        size = 0
         for entry in entries:
             size += len(entry.model_dump_json())
             if page and size > PAGE_BYTES:
@@ -450,7 +445,8 @@ class NewsService(ServiceRuntime):
         position = _decode(req.after, "c", 1)
         offset = position[0] if position else 0
         found = await views.calendar_components(self.db, [k[0] for k in keys[offset:offset + 1000]], query.lang)
-        page, size = [], 0
+        page: list[str] = []
+        size = 0
         for component in found:
             size += len(component.encode())
             if page and size > PAGE_BYTES:

@@ -36,6 +36,7 @@ from proto import directory as vocab
 from proto import news as api
 from proto.envelope import Envelope
 from services.kernel import folding, privacy
+from services.kernel.readers import Database, count
 from services.news import domain, ical, markdown
 from services.news.domain import ActorFacts, ItemState
 
@@ -256,13 +257,14 @@ async def write_item(db: aiosqlite.Connection, state: ItemState, link: Callable[
         for table in ("item_texts", "item_reach", "item_topics", "occurrences"):
             await db.execute(f"DELETE FROM {table} WHERE item_pk = ?", (pk,))
         await db.execute("DELETE FROM item_search WHERE rowid = ?", (pk,))
-    rows, plain = [], []
+    texts: list[tuple[object, ...]] = []
+    plain: list[str] = []
     for language, original, title, summary, body in versions:
         rendered = markdown.render(body)
         plain.append(markdown.text_of(rendered))
-        rows.append((pk, language, int(original), title, summary, rendered,
-                     _component(state, title, summary, plain[-1], link)))
-    await db.executemany("INSERT INTO item_texts VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        texts.append((pk, language, int(original), title, summary, rendered,
+                      _component(state, title, summary, plain[-1], link)))
+    await db.executemany("INSERT INTO item_texts VALUES (?, ?, ?, ?, ?, ?, ?)", texts)
     if not new:  # a new item's came with its row (trigger item_inserted)
         await _write_reach(db, pk, content.regions)
         await db.executemany("INSERT INTO item_topics VALUES (?, ?)", [(t, pk) for t in content.topics])
@@ -307,12 +309,12 @@ def _state(row: aiosqlite.Row) -> ItemState:
     return ItemState.model_validate_json(row["state"])
 
 
-async def load_item(db: aiosqlite.Connection, item_id: str) -> ItemState | None:
+async def load_item(db: Database, item_id: str) -> ItemState | None:
     rows = list(await db.execute_fetchall("SELECT state FROM items WHERE id = ?", (item_id,)))
     return _state(rows[0]) if rows else None
 
 
-async def load_items(db: aiosqlite.Connection, ids: Sequence[str]) -> dict[str, ItemState]:
+async def load_items(db: Database, ids: Sequence[str]) -> dict[str, ItemState]:
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
@@ -329,7 +331,7 @@ class Text:
     body_html: str
 
 
-async def texts(db: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str, dict[str, Text]]:
+async def texts(db: Database, item_ids: Sequence[str]) -> dict[str, dict[str, Text]]:
     """item id → language → its words (rendered), for the items that are not withdrawn."""
     if not item_ids:
         return {}
@@ -344,7 +346,7 @@ async def texts(db: aiosqlite.Connection, item_ids: Sequence[str]) -> dict[str, 
     return found
 
 
-async def due_items(db: aiosqlite.Connection, now: datetime, limit: int = 100) -> list[str]:
+async def due_items(db: Database, now: datetime, limit: int = 100) -> list[str]:
     async with db.execute(
         "SELECT id FROM items WHERE status = 'scheduled' AND publish_at <= ? ORDER BY publish_at LIMIT ?",
         (ts(now), limit),
@@ -352,7 +354,7 @@ async def due_items(db: aiosqlite.Connection, now: datetime, limit: int = 100) -
         return [r[0] for r in await cur.fetchall()]
 
 
-async def next_due(db: aiosqlite.Connection) -> datetime | None:
+async def next_due(db: Database) -> datetime | None:
     async with db.execute("SELECT min(publish_at) FROM items WHERE status = 'scheduled'") as cur:
         row = await cur.fetchone()
     return from_ts(row[0]) if row and row[0] is not None else None
@@ -439,7 +441,7 @@ def _where(q: ItemQuery) -> tuple[str, list[object]]:
     return " AND ".join(clauses), params
 
 
-async def feed(db: aiosqlite.Connection, q: ItemQuery, *, before: tuple[int, int] | None,
+async def feed(db: Database, q: ItemQuery, *, before: tuple[int, int] | None,
                limit: int) -> list[tuple[ItemState, int, int]]:
     """Newest first, after the keyset position `before` (sort_at, pk): (state, sort_at, pk)."""
     where, params = _where(q)
@@ -453,7 +455,7 @@ async def feed(db: aiosqlite.Connection, q: ItemQuery, *, before: tuple[int, int
         return [(_state(r), r[1], r[2]) for r in await cur.fetchall()]
 
 
-async def funding_programmes(db: aiosqlite.Connection, q: ItemQuery, *, today: date, offset: int,
+async def funding_programmes(db: Database, q: ItemQuery, *, today: date, offset: int,
                              limit: int) -> list[ItemState]:
     """Open programmes by deadline (rolling ones after), then closed ones, latest deadline first."""
     where, params = _where(q)
@@ -474,7 +476,7 @@ class OccurrenceRow:
     key: tuple[int, int, int]  # (starts_at, item_pk, n): the keyset position
 
 
-async def upcoming(db: aiosqlite.Connection, q: ItemQuery, *, since: datetime, until: datetime | None,
+async def upcoming(db: Database, q: ItemQuery, *, since: datetime, until: datetime | None,
                    after: tuple[int, int, int] | None, limit: int) -> list[OccurrenceRow]:
     where, params = _where(q)
     clauses = ["o.ends_at > ?"]
@@ -504,7 +506,7 @@ async def upcoming(db: aiosqlite.Connection, q: ItemQuery, *, since: datetime, u
     return found
 
 
-async def next_occurrences(db: aiosqlite.Connection, item_ids: Sequence[str], now: datetime
+async def next_occurrences(db: Database, item_ids: Sequence[str], now: datetime
                            ) -> dict[str, tuple[api.Occurrence | None, int]]:
     """Per event: its next occurrence that has not ended, and how many it has in all."""
     if not item_ids:
@@ -528,7 +530,7 @@ async def next_occurrences(db: aiosqlite.Connection, item_ids: Sequence[str], no
     return found
 
 
-async def history(db: aiosqlite.Connection, item_id: str, limit: int = 200) -> list[aiosqlite.Row]:
+async def history(db: Database, item_id: str, limit: int = 200) -> list[aiosqlite.Row]:
     async with db.execute(
         "SELECT seq, type, occurred_at, by, changes FROM history WHERE item_id = ? ORDER BY seq DESC LIMIT ?",
         (item_id, limit),
@@ -568,7 +570,7 @@ def _tag(parts: Iterable[object]) -> str:
 FEED_KINDS = {"news": "1", "events": "i.kind = 'event'", "funding": "i.kind = 'funding-programme'"}
 
 
-async def feed_stamp(db: aiosqlite.Connection, feed: str, q: api.FeedQuery, parts: Sequence[object]
+async def feed_stamp(db: Database, feed: str, q: api.FeedQuery, parts: Sequence[object]
                      ) -> api.FeedStamp:
     """A feed's stamp in one aggregate over the items its filter matches, without listing them.
 
@@ -588,7 +590,7 @@ async def feed_stamp(db: aiosqlite.Connection, feed: str, q: api.FeedQuery, part
                          last_modified=from_ts(updated) if updated is not None else None)
 
 
-async def news_feed_pks(db: aiosqlite.Connection, q: api.FeedQuery, limit: int) -> list[int]:
+async def news_feed_pks(db: Database, q: api.FeedQuery, limit: int) -> list[int]:
     """The Atom window: the newest `limit` published public items."""
     where, params = _feed_where(q, "1")
     rows = await db.execute_fetchall(
@@ -597,7 +599,7 @@ async def news_feed_pks(db: aiosqlite.Connection, q: api.FeedQuery, limit: int) 
     return [r[0] for r in rows]
 
 
-async def feed_entries(db: aiosqlite.Connection, pks: Sequence[int], preferred: Sequence[str]
+async def feed_entries(db: Database, pks: Sequence[int], preferred: Sequence[str]
                        ) -> list[api.FeedEntry]:
     if not pks:
         return []
@@ -635,7 +637,7 @@ class CalendarWindow:
     until: datetime
 
 
-async def calendar_keys(db: aiosqlite.Connection, feed: str, q: api.FeedQuery, window: CalendarWindow,
+async def calendar_keys(db: Database, feed: str, q: api.FeedQuery, window: CalendarWindow,
                         limit: int) -> list[tuple[int, str]]:
     """The items of an iCalendar feed in the window (pk, time zone), in feed order."""
     if feed == "events":
@@ -654,7 +656,7 @@ async def calendar_keys(db: aiosqlite.Connection, feed: str, q: api.FeedQuery, w
     return [(r[0], r[1] or api.DEFAULT_TIME_ZONE) for r in rows]
 
 
-async def calendar_components(db: aiosqlite.Connection, pks: Sequence[int], preferred: Sequence[str]) -> list[str]:
+async def calendar_components(db: Database, pks: Sequence[int], preferred: Sequence[str]) -> list[str]:
     if not pks:
         return []
     marks = ",".join("?" * len(pks))
@@ -719,11 +721,11 @@ async def put_regions(db: aiosqlite.Connection, regions: Sequence[vocab.RegionDa
     return moved
 
 
-async def actor(db: aiosqlite.Connection, actor_id: str) -> ActorFacts | None:
+async def actor(db: Database, actor_id: str) -> ActorFacts | None:
     return (await actors(db, [actor_id])).get(actor_id)
 
 
-async def actors(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, ActorFacts]:
+async def actors(db: Database, ids: Iterable[str]) -> dict[str, ActorFacts]:
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
@@ -739,17 +741,17 @@ async def actors(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Acto
             for r in rows}
 
 
-async def actor_ids_by_name(db: aiosqlite.Connection) -> dict[str, str]:
+async def actor_ids_by_name(db: Database) -> dict[str, str]:
     """Actor name → id: for sample data, which names its actors."""
     async with db.execute("SELECT name, id FROM actors ORDER BY id") as cur:
         return {name: actor_id for name, actor_id in await cur.fetchall()}
 
 
-async def known_regions(db: aiosqlite.Connection, keys: Iterable[str]) -> set[str]:
+async def known_regions(db: Database, keys: Iterable[str]) -> set[str]:
     return set(await region_refs(db, keys))
 
 
-async def region_refs(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, vocab.RegionRef]:
+async def region_refs(db: Database, keys: Iterable[str]) -> dict[str, vocab.RegionRef]:
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
@@ -758,7 +760,7 @@ async def region_refs(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str
         return {r[0]: vocab.RegionRef(ags=r[0], name=r[1], level=r[2]) for r in await cur.fetchall()}
 
 
-async def scope(db: aiosqlite.Connection, keys: Sequence[str]) -> set[str]:
+async def scope(db: Database, keys: Sequence[str]) -> set[str]:
     """The regions, every region inside them and every region around them."""
     keys = list(dict.fromkeys(keys))
     if not keys:
@@ -771,9 +773,8 @@ async def scope(db: aiosqlite.Connection, keys: Sequence[str]) -> set[str]:
         return {r[0] for r in await cur.fetchall()}
 
 
-async def region_count(db: aiosqlite.Connection) -> int:
-    async with db.execute("SELECT count(*) FROM regions") as cur:
-        return (await cur.fetchone())[0]
+async def region_count(db: Database) -> int:
+    return await count(db, "SELECT count(*) FROM regions")
 
 
 # ---- news' copy of accounts (projected from IDENTITY by reactions.py) --------------------------
@@ -786,7 +787,7 @@ class Account:
     locale: str
 
 
-async def account_event_applied(db: aiosqlite.Connection, account_id: str, event_id: str) -> bool:
+async def account_event_applied(db: Database, account_id: str, event_id: str) -> bool:
     async with db.execute("SELECT last_event FROM accounts WHERE id = ?", (account_id,)) as cur:
         row = await cur.fetchone()
     return row is not None and row[0] == event_id
@@ -809,7 +810,7 @@ async def set_account_profile(db: aiosqlite.Connection, account_id: str, display
                      (display_name, locale, event_id, account_id))
 
 
-async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Account]:
+async def accounts_by_ids(db: Database, ids: Iterable[str]) -> dict[str, Account]:
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
@@ -833,7 +834,7 @@ async def replace_members(db: aiosqlite.Connection, actor_id: str, members: dict
                          [(actor_id, account, role) for account, role in members.items()])
 
 
-async def memberships_of(db: aiosqlite.Connection, account_id: str) -> list[tuple[str, str, str]]:
+async def memberships_of(db: Database, account_id: str) -> list[tuple[str, str, str]]:
     """(actor id, actor name, role) of the account's memberships, as news knows them."""
     rows = await db.execute_fetchall(
         "SELECT m.actor_id, coalesce(a.name, ''), m.role FROM actor_members m LEFT JOIN actors a ON a.id = m.actor_id "
@@ -841,13 +842,13 @@ async def memberships_of(db: aiosqlite.Connection, account_id: str) -> list[tupl
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-async def items_by_author(db: aiosqlite.Connection, account_id: str) -> list[ItemState]:
+async def items_by_author(db: Database, account_id: str) -> list[ItemState]:
     rows = await db.execute_fetchall(
         "SELECT state FROM items WHERE json_extract(state, '$.author_id') = ? ORDER BY pk", (account_id,))
     return [_state(r) for r in rows]
 
 
-async def history_by(db: aiosqlite.Connection, account_id: str) -> list[aiosqlite.Row]:
+async def history_by(db: Database, account_id: str) -> list[aiosqlite.Row]:
     """Every change the account made to an item: (item id, seq, type, when, changes)."""
     return list(await db.execute_fetchall(
         "SELECT item_id, seq, type, occurred_at, changes FROM history WHERE by = ? ORDER BY seq", (account_id,)))

@@ -26,10 +26,10 @@ from nats.js import JetStreamContext, api
 from proto import directory, identity, subjects
 from proto.envelope import Envelope
 from services.kernel import privacy
+from services.kernel.background import stop_task
 from services.kernel.logging import get_logger
 from services.kernel.streams import wait_for_event_stream
 from services.notifications import views
-from services.kernel.background import stop_task
 
 log = get_logger("notifications.reactions")
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import aiosqlite
-
 from proto import notifications as api
+from services.kernel.readers import Database
 from services.notifications import views
 from services.notifications.domain import FollowState
 
 
-async def follows(db: aiosqlite.Connection, found: Sequence[FollowState]) -> list[api.Follow]:
+async def follows(db: Database, found: Sequence[FollowState]) -> list[api.Follow]:
     names = await views.target_names(db, [f.target for f in found])
     return [api.Follow(id=f.id, target=f.target, target_name=names[(f.target.type, f.target.key)], email=f.email,
                        automatic=f.automatic, created_at=f.created_at) for f in found]

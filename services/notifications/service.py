@@ -29,7 +29,6 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-import aiosqlite
 import nats.js.errors
 from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
@@ -45,6 +44,7 @@ from services.kernel.clock import Clock
 from services.kernel.commands import Decision
 from services.kernel.endpoints import RequestContext
 from services.kernel.eventstore import WrongLastSequence
+from services.kernel.follower import Follower
 from services.kernel.logging import get_logger
 from services.kernel.mailer import Mailer
 from services.kernel.outbox import enqueue
@@ -56,7 +56,6 @@ from services.notifications import domain, mails, replies, views
 from services.notifications.domain import SubscriberState
 from services.notifications.links import Scope, UnsubscribeLinks
 from services.notifications.privacy import NotificationsPersonalData
-from services.kernel.follower import Follower
 from services.notifications.reactions import AccountsView, DirectoryFacts, Reaction
 from services.notifications.views import NotificationsView
 
@@ -131,11 +130,6 @@ class NotificationsService(ServiceRuntime):
 
     def personal_data(self) -> NotificationsPersonalData:
         return NotificationsPersonalData(self)
-
-    @property
-    def db(self) -> aiosqlite.Connection:
-        assert self.projector is not None and self.projector.reader is not None
-        return self.projector.reader
 
     async def _change(self, account_id: str, decide: Decide, *, by: str | None,
                       event_id: str | None = None) -> SubscriberState:
@@ -584,7 +578,7 @@ class NotificationsService(ServiceRuntime):
         now = self.clock.now()
         for cadence in ("daily", "weekly"):
             for account_id in await views.digest_candidates(self.db, cadence):
-                compiled += await self._compile(account_id, cadence, now)  # type: ignore[arg-type]
+                compiled += await self._compile(account_id, cadence, now)
         return compiled
 
     async def _compile(self, account_id: str, cadence: api.DigestCadence, now: datetime) -> bool:

@@ -21,6 +21,7 @@ from proto import notifications as api
 from proto.envelope import Envelope
 from services.kernel import privacy
 from services.kernel.projector import Applied
+from services.kernel.readers import Database, count
 from services.notifications.domain import FollowState, Match, SubscriberState
 
 VERSION = 1
@@ -178,7 +179,7 @@ def _follow(row: aiosqlite.Row | tuple) -> FollowState:
     return FollowState(row[0], api.FollowTarget.of(row[1], row[2]), row[3], bool(row[4]), from_ts(row[5]))
 
 
-async def load_subscriber(db: aiosqlite.Connection, account_id: str) -> SubscriberState:
+async def load_subscriber(db: Database, account_id: str) -> SubscriberState:
     async with db.execute("SELECT version, settings FROM subscribers WHERE account_id = ?", (account_id,)) as cur:
         row = await cur.fetchone()
     async with db.execute("SELECT id, target_type, target_key, email, automatic, created_at FROM follows "
@@ -189,7 +190,7 @@ async def load_subscriber(db: aiosqlite.Connection, account_id: str) -> Subscrib
     return SubscriberState(account_id, row[0], follows, api.MailSettings.model_validate_json(row[1]))
 
 
-async def settings_of(db: aiosqlite.Connection, account_ids: Iterable[str]) -> dict[str, api.MailSettings]:
+async def settings_of(db: Database, account_ids: Iterable[str]) -> dict[str, api.MailSettings]:
     ids = list(dict.fromkeys(account_ids))
     found: dict[str, api.MailSettings] = {}
     for chunk in _chunks(ids):
@@ -200,7 +201,7 @@ async def settings_of(db: aiosqlite.Connection, account_ids: Iterable[str]) -> d
     return found
 
 
-async def follows_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, FollowState]:
+async def follows_by_ids(db: Database, ids: Iterable[str]) -> dict[str, FollowState]:
     found: dict[str, FollowState] = {}
     for chunk in _chunks(list(dict.fromkeys(ids))):
         marks = ",".join("?" * len(chunk))
@@ -210,7 +211,7 @@ async def follows_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[s
     return found
 
 
-async def follow_owner(db: aiosqlite.Connection, follow_id: str) -> str | None:
+async def follow_owner(db: Database, follow_id: str) -> str | None:
     async with db.execute("SELECT account_id FROM follows WHERE id = ?", (follow_id,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
@@ -221,30 +222,30 @@ def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
         yield values[start:start + size]
 
 
-async def matching_follows(db: aiosqlite.Connection, *, actor_id: str, kind: str, topics: Sequence[str],
+async def matching_follows(db: Database, *, actor_id: str, kind: str, topics: Sequence[str],
                            region_scope: Sequence[str]) -> list[Match]:
     """Every follow an item matches, with its target's name."""
     wanted = [("actor", actor_id), ("kind", kind), *(("topic", t) for t in topics),
               *(("region", r) for r in region_scope)]
-    found: list[tuple[str, str, str, str, str]] = []
+    found: list[tuple[str, str, str, str, api.EmailCadence]] = []
     for start in range(0, len(wanted), 400):
         part = wanted[start:start + 400]
         clause = " OR ".join("(target_type = ? AND target_key = ?)" for _ in part)
         async with db.execute(f"SELECT account_id, id, target_type, target_key, email FROM follows WHERE {clause}",
                               [v for pair in part for v in pair]) as cur:
-            found += [tuple(r) for r in await cur.fetchall()]  # type: ignore[misc]
+            found += [(r[0], r[1], r[2], r[3], r[4]) for r in await cur.fetchall()]
     names = await target_names(db, [api.FollowTarget.of(r[2], r[3]) for r in found])
     return [Match(r[0], r[1], api.FollowTarget.of(r[2], r[3]), r[4], names[(r[2], r[3])]) for r in found]
 
 
-async def target_names(db: aiosqlite.Connection, targets: Iterable[api.FollowTarget]) -> dict[tuple[str, str], str]:
+async def target_names(db: Database, targets: Iterable[api.FollowTarget]) -> dict[tuple[str, str], str]:
     targets = list(dict.fromkeys(targets))
     regions = await region_names(db, [t.key for t in targets if t.type == "region"])
     actors = await actor_names(db, [t.key for t in targets if t.type == "actor"])
     topics = {t.slug: t.de for t in vocab.TOPICS}
     from services.notifications.domain import KIND_NAMES
 
-    names = {}
+    names: dict[tuple[str, str], str] = {}
     for t in targets:
         names[(t.type, t.key)] = {"region": regions, "actor": actors, "topic": topics, "kind": KIND_NAMES}[
             t.type].get(t.key, t.key)
@@ -279,7 +280,7 @@ def _row(r: aiosqlite.Row | tuple) -> InboxRow:
                     [api.Reason.model_validate(x) for x in json.loads(r[4])], r[5], r[6], from_ts(r[7]), bool(r[8]))
 
 
-async def position_of(db: aiosqlite.Connection, account_id: str, notification_id: str) -> int | None:
+async def position_of(db: Database, account_id: str, notification_id: str) -> int | None:
     """The notification's position, if it is this person's (and visible)."""
     async with db.execute("SELECT position FROM notifications WHERE id = ? AND account_id = ?",
                           (notification_id, account_id)) as cur:
@@ -287,7 +288,7 @@ async def position_of(db: aiosqlite.Connection, account_id: str, notification_id
     return row[0] if row else None
 
 
-async def inbox(db: aiosqlite.Connection, account_id: str, *, unread_only: bool, before: int | None,
+async def inbox(db: Database, account_id: str, *, unread_only: bool, before: int | None,
                 limit: int) -> list[InboxRow]:
     """Newest first."""
     sql = f"SELECT {INBOX_COLUMNS} WHERE n.account_id = ? AND n.hidden = 0"
@@ -303,14 +304,14 @@ async def inbox(db: aiosqlite.Connection, account_id: str, *, unread_only: bool,
         return [_row(r) for r in await cur.fetchall()]
 
 
-async def since(db: aiosqlite.Connection, account_id: str, after: int, limit: int) -> list[InboxRow]:
+async def since(db: Database, account_id: str, after: int, limit: int) -> list[InboxRow]:
     """Oldest first, after a position."""
     async with db.execute(f"SELECT {INBOX_COLUMNS} WHERE n.account_id = ? AND n.hidden = 0 AND n.position > ? "
                           "ORDER BY n.position LIMIT ?", (account_id, after, limit)) as cur:
         return [_row(r) for r in await cur.fetchall()]
 
 
-async def by_ids(db: aiosqlite.Connection, ids: Sequence[str]) -> list[InboxRow]:
+async def by_ids(db: Database, ids: Sequence[str]) -> list[InboxRow]:
     found = []
     for chunk in _chunks(list(dict.fromkeys(ids))):
         marks = ",".join("?" * len(chunk))
@@ -320,13 +321,12 @@ async def by_ids(db: aiosqlite.Connection, ids: Sequence[str]) -> list[InboxRow]
     return found
 
 
-async def unread_count(db: aiosqlite.Connection, account_id: str) -> int:
-    async with db.execute("SELECT count(*) FROM notifications WHERE account_id = ? AND hidden = 0 AND read = 0",
-                          (account_id,)) as cur:
-        return (await cur.fetchone())[0]
+async def unread_count(db: Database, account_id: str) -> int:
+    return await count(db, "SELECT count(*) FROM notifications WHERE account_id = ? AND hidden = 0 AND read = 0",
+                       (account_id,))
 
 
-async def unread_among(db: aiosqlite.Connection, account_id: str, ids: Sequence[str]) -> list[str]:
+async def unread_among(db: Database, account_id: str, ids: Sequence[str]) -> list[str]:
     """Which of these are the person's own unread notifications (others' are never named)."""
     marks = ",".join("?" * len(ids))
     async with db.execute(f"SELECT id FROM notifications WHERE account_id = ? AND read = 0 AND id IN ({marks}) "
@@ -334,21 +334,21 @@ async def unread_among(db: aiosqlite.Connection, account_id: str, ids: Sequence[
         return [r[0] for r in await cur.fetchall()]
 
 
-async def newest_unread(db: aiosqlite.Connection, account_id: str) -> int | None:
+async def newest_unread(db: Database, account_id: str) -> int | None:
     async with db.execute("SELECT max(position) FROM notifications WHERE account_id = ? AND read = 0",
                           (account_id,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
 
 
-async def is_hidden(db: aiosqlite.Connection, item_id: str) -> bool:
+async def is_hidden(db: Database, item_id: str) -> bool:
     async with db.execute("SELECT 1 FROM retracted_items WHERE item_id = ?", (item_id,)) as cur:
         return await cur.fetchone() is not None
 
 
 # ---- digests -----------------------------------------------------------------------------------
 
-async def digest_candidates(db: aiosqlite.Connection, cadence: str) -> list[str]:
+async def digest_candidates(db: Database, cadence: str) -> list[str]:
     """Accounts with unread notifications of this cadence that no digest of theirs took yet."""
     async with db.execute(
         "SELECT DISTINCT n.account_id FROM notifications n WHERE n.email = ? AND n.read = 0 AND n.hidden = 0 "
@@ -357,14 +357,14 @@ async def digest_candidates(db: aiosqlite.Connection, cadence: str) -> list[str]
         return [r[0] for r in await cur.fetchall()]
 
 
-async def digest_of(db: aiosqlite.Connection, account_id: str, cadence: str, period: str) -> str | None:
+async def digest_of(db: Database, account_id: str, cadence: str, period: str) -> str | None:
     async with db.execute("SELECT digest_id FROM digests WHERE account_id = ? AND cadence = ? AND period = ?",
                           (account_id, cadence, period)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
 
 
-async def digest_items(db: aiosqlite.Connection, account_id: str, cadence: str, before: datetime,
+async def digest_items(db: Database, account_id: str, cadence: str, before: datetime,
                        limit: int = 200) -> list[InboxRow]:
     """What the person's next digest lists: unread, of this cadence, newer than their last
     digest's, and come before the digest's time."""
@@ -376,9 +376,8 @@ async def digest_items(db: aiosqlite.Connection, account_id: str, cadence: str, 
         return [_row(r) for r in await cur.fetchall()]
 
 
-async def digest_count(db: aiosqlite.Connection, account_id: str) -> int:
-    async with db.execute("SELECT count(*) FROM digests WHERE account_id = ?", (account_id,)) as cur:
-        return (await cur.fetchone())[0]
+async def digest_count(db: Database, account_id: str) -> int:
+    return await count(db, "SELECT count(*) FROM digests WHERE account_id = ?", (account_id,))
 
 
 # ---- the directory's facts (reactions.DirectoryFacts) -------------------------------------------
@@ -429,7 +428,7 @@ class ActorFacts:
         return sorted(a for a, role in self.members.items() if role == "owner")
 
 
-async def actor(db: aiosqlite.Connection, actor_id: str) -> ActorFacts | None:
+async def actor(db: Database, actor_id: str) -> ActorFacts | None:
     async with db.execute("SELECT id, name, slug, status FROM actors WHERE id = ?", (actor_id,)) as cur:
         row = await cur.fetchone()
     if row is None:
@@ -441,7 +440,7 @@ async def actor(db: aiosqlite.Connection, actor_id: str) -> ActorFacts | None:
     return ActorFacts(row[0], row[1], row[2], row[3], members, regions)
 
 
-async def actor_names(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, str]:
+async def actor_names(db: Database, ids: Iterable[str]) -> dict[str, str]:
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
@@ -450,7 +449,7 @@ async def actor_names(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str,
         return {r[0]: r[1] for r in await cur.fetchall()}
 
 
-async def region_names(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, str]:
+async def region_names(db: Database, keys: Iterable[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for chunk in _chunks(list(dict.fromkeys(keys))):
         marks = ",".join("?" * len(chunk))
@@ -495,7 +494,7 @@ async def set_profile(db: aiosqlite.Connection, account_id: str, display_name: s
                      (display_name, locale, account_id))
 
 
-async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Account]:
+async def accounts_by_ids(db: Database, ids: Iterable[str]) -> dict[str, Account]:
     found: dict[str, Account] = {}
     for chunk in _chunks(list(dict.fromkeys(ids))):
         marks = ",".join("?" * len(chunk))
@@ -505,7 +504,7 @@ async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[
     return found
 
 
-async def account_by_confirmed_email(db: aiosqlite.Connection, email: str) -> str | None:
+async def account_by_confirmed_email(db: Database, email: str) -> str | None:
     async with db.execute("SELECT id FROM accounts WHERE confirmed_email = ? AND email = ?",
                           (email.casefold(), email.casefold())) as cur:
         row = await cur.fetchone()
@@ -522,7 +521,7 @@ async def forget(db: aiosqlite.Connection, account_id: str) -> None:
         await db.execute(f"DELETE FROM {table} WHERE {column} = ?", (account_id,))
 
 
-async def export(db: aiosqlite.Connection, account_id: str) -> dict[str, object]:
+async def export(db: Database, account_id: str) -> dict[str, object]:
     subscriber = await load_subscriber(db, account_id)
     async with db.execute(f"SELECT {INBOX_COLUMNS} WHERE n.account_id = ? ORDER BY n.position",
                           (account_id,)) as cur:
