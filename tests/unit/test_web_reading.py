@@ -144,3 +144,41 @@ async def test_a_page_with_members_only_news_is_kept_offline_only_while_signed_i
     script = worker.text
     assert '"lotse-session-" + VERSION' in script and '"lotse-saved-" + VERSION' in script
     assert 'get("X-Lotse-Session") === "none"' in script and '"/saved"' in script
+
+
+# ---- "for me": the follows' queries read as one list -----------------------------------------
+
+def test_merged_queries_page_through_the_union_newest_first_each_item_once_none_skipped():
+    from gateway.web.reading import Merged
+
+    # Three queries (a region, a topic, an actor) over one timeline: numbers are the items,
+    # bigger is newer; 7, 5 and 2 match two follows each.
+    lists = {"region0": [9, 7, 5, 2], "topic0": [8, 7, 4, 2, 1], "actor0": [6, 5, 3]}
+
+    def answer(name: str, cursor: str | None, size: int) -> tuple[list[tuple[str, int]], bool]:
+        values = lists[name]
+        start = 0 if cursor is None else values.index(int(cursor)) + 1
+        page = values[start:start + size]
+        return [(str(v), v) for v in page], start + size < len(values)
+
+    seen: list[int] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        merged = Merged(list(lists), cursor)
+        answers = {name: answer(name, merged.positions[name], 2) for name in merged.pending()}
+        taken, cursor = merged.merge(answers, key=lambda v: -v, identity=lambda v: v, limit=3)
+        assert taken == sorted(taken, reverse=True)  # in order on each page, too
+        seen += taken
+        pages += 1
+        if cursor is None:
+            break
+        assert pages < 10
+    assert seen == [9, 8, 7, 6, 5, 4, 3, 2, 1]
+
+
+def test_a_merged_cursor_that_is_not_ours_starts_from_the_beginning():
+    from gateway.web.reading import Merged
+
+    for junk in ("not-base64!", "bm90IGpzb24", "WzEsMl0"):  # garbage, "not json", a list
+        assert Merged(["a", "b"], junk).positions == {"a": None, "b": None}
