@@ -29,7 +29,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from fastapi import APIRouter, Depends, Request
@@ -39,7 +39,7 @@ from gateway.web.forms import form_of
 from gateway.web.headers import page_headers
 from gateway.web.i18n import when
 from gateway.web.links import link_page
-from gateway.web.page import Page, local_path, page_of
+from gateway.web.page import Page, local_path, log, page_of
 from proto import directory
 from proto import notifications as api
 from proto.common import Empty
@@ -61,9 +61,14 @@ def _reason(page: Page, reason: api.Reason) -> str:
     return page.t(f"notifications.reason.{reason.target.type}", name=reason.name)
 
 
+def opening(n: api.Notification) -> str:
+    """A notification's link: through `/notifications/open`, which marks it read."""
+    return "/notifications/open?" + urlencode({"id": n.id, "to": n.path})
+
+
 def notification_json(page: Page, n: api.Notification) -> dict[str, object]:
     """What the page's script shows of one notification (it sets text, never markup)."""
-    return {"id": n.id, "title": n.title, "summary": n.summary, "url": n.path, "actor": n.actor_name or "",
+    return {"id": n.id, "title": n.title, "summary": n.summary, "url": opening(n), "actor": n.actor_name or "",
             "when": _when(page, n.created_at), "reasons": [_reason(page, r) for r in n.reasons], "read": n.read}
 
 
@@ -77,7 +82,8 @@ async def inbox(page: Page = Depends(page_of), after: str | None = None, unread:
     newest = reply.edges[0].node.id if reply.edges and after is None else None
     return page.render("notifications.html", personal=True, title=page.t("notifications.title"), reply=reply,
                        items=[n.node for n in reply.edges], unread_only=unread, newest=newest, after=after,
-                       reason=lambda r: _reason(page, r), live=after is None and not unread)
+                       reason=lambda r: _reason(page, r), opening=opening,
+                       live=after is None and not unread)
 
 
 @router.post("/notifications/read")
@@ -88,6 +94,20 @@ async def mark_read(page: Page = Depends(page_of)) -> Response:
     if ids:
         await page.ask(page.gateway.client.notifications.mark_read, lambda: api.MarkNotificationsRead(ids=ids))
     return page.redirect(local_path(form.get("next"), "/notifications"))
+
+
+@router.get("/notifications/open")
+async def open_notification(page: Page = Depends(page_of), id: str = "", to: str = "") -> Response:  # noqa: A002
+    """Where a notification's link leads: it is read now — on every device, as the button
+    says — and the browser goes on to what it is about. A GET (a link, with or without script)
+    that changes only the person's own read mark; a notification id nobody else can guess."""
+    page.require_signed_in()
+    if id:
+        outcome = await page.attempt(page.gateway.client.notifications.mark_read,
+                                     lambda: api.MarkNotificationsRead(ids=[id]))
+        if isinstance(outcome, LotseError):
+            log.info("web.notification_not_marked", code=outcome.code.value)  # the item opens all the same
+    return page.redirect(local_path(to, "/notifications"))
 
 
 @router.post("/notifications/read-all")
