@@ -241,19 +241,26 @@ async def _follows(page: Page) -> list[api.Follow]:
 
 
 def _follows_page(page: Page, follows: list[api.Follow], *, status: int = 200, problem: str | None = None,
-                  actor: directory.Actor | None = None, done: str | None = None) -> Response:
+                  target: tuple[str, str, str] | None = None, done: str | None = None) -> Response:
     return page.render("follows.html", status=status, personal=True, title=page.t("follows.title"),
                        follows=follows, cadences=CADENCES, topics=directory.TOPICS, kinds=ITEM_KINDS,
-                       problem=problem, actor=actor, done=done)
+                       problem=problem, target=target, done=done)
 
 
 @router.get("/follows")
-async def follows_page(page: Page = Depends(page_of), actor: str | None = None) -> Response:
+async def follows_page(page: Page = Depends(page_of), actor: str | None = None,
+                       region: str | None = None) -> Response:
+    """The person's follows; `actor`/`region`: the one they asked to follow (the follow
+    button's link without script, or after signing in), with a form to follow it."""
     page.require_signed_in()
-    found = None
+    target = None
     if actor:
         found = await page.ask(page.gateway.client.directory.get_actor, lambda: directory.GetActor(id=actor))
-    return _follows_page(page, await _follows(page), actor=found)
+        target = ("actor", found.id, found.name)
+    elif region:
+        place = await page.ask(page.gateway.client.directory.get_region, lambda: directory.GetRegion(ags=region))
+        target = ("region", place.ags, place.name)
+    return _follows_page(page, await _follows(page), target=target)
 
 
 @router.post("/follows")
@@ -292,16 +299,17 @@ async def unfollow(page: Page = Depends(page_of)) -> Response:
 
 
 @router.get("/follows/button")
-async def follow_button(page: Page = Depends(page_of), actor: str = "") -> Response:
-    """The actor page's follow button, as a fragment: it knows whether the person follows."""
+async def follow_button(page: Page = Depends(page_of), actor: str = "", region: str = "") -> Response:
+    """An actor's or a region's follow button, as a fragment: it knows whether the person follows."""
+    target_type, key = ("actor", actor) if actor else ("region", region)
     mine = None
-    if page.signed_in and actor:
+    if page.signed_in and key:
         found = await page.attempt(page.gateway.client.notifications.follows, lambda: Empty())
         if not isinstance(found, LotseError):
-            mine = next((f for f in found.follows if f.target.actor == actor), None)
+            mine = next((f for f in found.follows if f.target.type == target_type and f.target.key == key), None)
     # Back to the page the button is on (htmx names it), else to the follows page.
     back = urlsplit(page.request.headers.get("hx-current-url", "")).path
-    return page.render("_follow_button.html", personal=True, actor_id=actor, follow=mine,
+    return page.render("_follow_button.html", personal=True, target_type=target_type, target_key=key, follow=mine,
                        next=local_path(back, "/follows"))
 
 

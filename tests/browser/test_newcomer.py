@@ -3,8 +3,9 @@ issue 11 tells it: she registers on the web, confirms from the mail the platform
 signs in, is asked to follow something, searches "wohnung" in a district with the region
 picker, follows a housing cooperative from its page; the cooperative's member publishes on
 his own phone, and her open inbox shows it live and the header's badge counts it without a
-reload; she reads it (read on every device), her feed now comes from what she follows —
-and with the network gone the item is still there, saying since when she is offline.
+reload; she reads it (read on every device), her feed now comes from what she follows (the
+cooperative, then her district too) — and with the network gone the item is still there,
+saying since when she is offline.
 
 Every page along the way passes axe-core (no serious or critical WCAG 2.1 AA violation),
 fits the screen, loads nothing from another host and trips no Content-Security-Policy
@@ -111,7 +112,8 @@ async def test_a_newcomer_registers_follows_a_housing_cooperative_hears_live_and
     # The cooperative's member publishes on his own phone.
     title = f"Freie Wohnungen in Burbach ab Juni {secrets.token_hex(2)}"
     his = await browser.new_context(viewport={"width": 360, "height": 800}, device_scale_factor=1,
-                                    is_mobile=True, has_touch=True, locale="de-DE")
+                                    is_mobile=True, has_touch=True, locale="de-DE",
+                                    timezone_id="Europe/Berlin")
     await his.route("**/*", phone.route)
     member = await his.new_page()
     await sign_in(phone, member, "mehmet.yilmaz")
@@ -145,15 +147,28 @@ async def test_a_newcomer_registers_follows_a_housing_cooperative_hears_live_and
     assert await page.locator("#inbox li.unread").count() == 0
     assert await page.locator("#inbox li").count() == 1
 
-    # Her feed now: what she follows, the new item in it, and where to change that.
+    # Her feed now: what she follows, the new item first, and where to change that.
     await phone.open(page, "/news")
     mine = page.locator("#for-me")
     await mine.wait_for()
     assert ACTOR in await mine.inner_text() and "Für Sie ausgewählt" in await mine.inner_text()
     assert await page.locator("#follow-hint").count() == 0
-    cards = page.locator("#reading-results li.news-card h3")
-    assert (await cards.first.inner_text()) == title  # the newest of what she follows
-    assert all(ACTOR in text for text in await page.locator("#reading-results li.news-card").all_inner_texts())
+    cards = page.locator("#reading-results li.news-card")
+    assert (await cards.locator("h3").first.inner_text()) == title
+    assert all(ACTOR in text for text in await cards.all_inner_texts())  # the cooperative's items only
+
+    # She follows her district too, from its page; the feed widens to either (as her
+    # notifications would), it does not narrow to both.
+    await phone.open(page, "/regions/10041")
+    await page.locator("#follow-button").get_by_role("button", name="Folgen").click()
+    await page.wait_for_url("**/regions/10041")
+    await page.locator("#follow-button").get_by_text("Sie folgen dieser Region.").wait_for()
+    await phone.check(page)
+    await phone.open(page, "/news")
+    assert DISTRICT in await page.locator("#for-me").inner_text()
+    assert (await cards.locator("h3").first.inner_text()) == title
+    texts = await cards.all_inner_texts()
+    assert any(ACTOR in text for text in texts) and any(ACTOR not in text for text in texts), texts
     await phone.check(page, "newcomer-feed")
 
     # The network goes; the item she read is still there, saying since when she is offline.
