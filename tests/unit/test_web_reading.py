@@ -182,3 +182,14 @@ def test_a_merged_cursor_that_is_not_ours_starts_from_the_beginning():
 
     for junk in ("not-base64!", "bm90IGpzb24", "WzEsMl0"):  # garbage, "not json", a list
         assert Merged(["a", "b"], junk).positions == {"a": None, "b": None}
+
+
+@pytest.mark.parametrize(("query", "next_path"), [
+    ("actor=01JACTOR00000000000000001", "/follows%3Factor%3D01JACTOR00000000000000001"),
+    ("region=10041", "/follows%3Fregion%3D10041")])
+async def test_the_follow_button_signed_out_leads_to_signing_in_and_back_to_following_that(query, next_path):
+    async with http(app_with(FakeIdentity(), fake_directory(), fake_news())) as client:
+        response = await client.get(f"/follows/button?{query}", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert f'href="/signin?next={next_path}"' in response.text
+
