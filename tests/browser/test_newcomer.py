@@ -171,6 +171,20 @@ async def test_a_newcomer_registers_follows_a_housing_cooperative_hears_live_and
     assert any(ACTOR in text for text in texts) and any(ACTOR not in text for text in texts), texts
     await phone.check(page, "newcomer-feed")
 
+    # Events and funding programmes "for her" too: her district's, not another's.
+    await page.get_by_role("link", name="Veranstaltungen").first.click()
+    await page.get_by_role("heading", level=1, name="Veranstaltungen").wait_for()
+    await page.locator("#for-me").wait_for()
+    events = await cards.locator("h3").all_inner_texts()
+    assert "Informationsabend Einbürgerung" in events, events  # for Regionalverband Saarbrücken
+    assert "Stammtisch der Patinnen und Paten" not in events, events  # St. Wendeler Land's
+    await phone.check(page)
+    await page.get_by_role("link", name="Förderprogramme").first.click()
+    await page.get_by_role("heading", level=1, name="Förderprogramme").wait_for()
+    await page.locator("#for-me").wait_for()
+    assert "Kleinprojektefonds Nachbarschaft" in await cards.locator("h3").all_inner_texts()
+    await phone.check(page)
+
     # The network goes; the item she read is still there, saying since when she is offline.
     await until(page, kept(f"{dev.base_url}/news/{item_id}", exact=True))
     await phone.context.set_offline(True)
