@@ -10,7 +10,9 @@ follows name — regions, topics, actors and kinds of item, the notifications se
 `follows`, the same that decide what they are told (a membership's regions are followed
 from the start). An item shows when it matches ANY follow, as a notification would: the
 list is the merge of one query per kind of follow (`Merged`), newest first, paged with one
-cursor that holds each query's own. Someone who follows nothing is asked to, with links,
+cursor that holds each query's own. A followed region reads as the region filter does: with
+what is published for the district or state around it, which concerns it too (a notification
+is only for what is published in it). Someone who follows nothing is asked to, with links,
 and meanwhile reads everything; `all=1` shows everything instead. Someone signed out picks.
 
 The three lists answer htmx with their results fragment and the full page otherwise (the
@@ -63,8 +65,8 @@ class Interests:
 
     @property
     def names(self) -> list[str]:
-        """What the page names as "for you": regions, then actors (topics and kinds are
-        labelled by the template, in the page's language)."""
+        """The regions' and actors' names (topics and kinds are labelled in the page's
+        language by `followed_names`)."""
         return [name for _, name in self.regions] + [name for _, name in self.actors]
 
 
