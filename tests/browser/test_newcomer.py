@@ -38,6 +38,7 @@ async def test_a_newcomer_registers_follows_a_housing_cooperative_hears_live_and
     page = await phone.page()
     await phone.open(page, "/")
     await page.evaluate("navigator.serviceWorker.ready")  # installed: every page from here on may be kept
+    await phone.check(page)
 
     # Register on the web.
     name = f"nora{secrets.token_hex(3)}"
@@ -60,10 +61,13 @@ async def test_a_newcomer_registers_follows_a_housing_cooperative_hears_live_and
     await page.get_by_role("button", name="Adresse bestätigen").click()
     await page.get_by_text("Ihre E-Mail-Adresse ist bestätigt").wait_for()
 
-    # Not yet signed in: the email address works as well as the username.
+    # Signing in: the email address works as well as the username.
+    await phone.open(page, "/signin")
+    await phone.check(page)
     await sign_in(phone, page, address, PASSWORD)
     assert await page.get_by_text(name, exact=True).count() == 1  # her username on /me
     assert await page.get_by_label("Ihr Name, wie andere ihn sehen").input_value() == "Nora Neu"
+    await phone.check(page)
 
     # Her feed: she follows nothing yet, so she is asked to, with the ways to do it — and
     # meanwhile reads everything, not an empty page.
@@ -146,6 +150,7 @@ async def test_a_newcomer_registers_follows_a_housing_cooperative_hears_live_and
     await phone.open(page, "/notifications")
     assert await page.locator("#inbox li.unread").count() == 0
     assert await page.locator("#inbox li").count() == 1
+    await phone.check(page)
 
     # Her feed now: what she follows, the new item first, and where to change that.
     await phone.open(page, "/news")
