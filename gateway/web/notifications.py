@@ -29,7 +29,7 @@ import json
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from fastapi import APIRouter, Depends, Request
@@ -39,7 +39,7 @@ from gateway.web.forms import form_of
 from gateway.web.headers import page_headers
 from gateway.web.i18n import direction, when
 from gateway.web.links import link_page
-from gateway.web.page import Page, local_path, page_of
+from gateway.web.page import Page, local_path, log, page_of
 from proto import directory
 from proto import notifications as api
 from proto.common import Empty
@@ -66,11 +66,16 @@ def _text(page: Page, n: api.Notification) -> api.ContentText:
     return n.text_for([page.lang])
 
 
+def opening(n: api.Notification) -> str:
+    """A notification's link: through `/notifications/open`, which marks it read."""
+    return "/notifications/open?" + urlencode({"id": n.id, "to": n.path})
+
+
 def notification_json(page: Page, n: api.Notification) -> dict[str, object]:
     """What the page's script shows of one notification (it sets text, never markup)."""
     text = _text(page, n)
     return {"id": n.id, "title": text.title, "summary": text.summary, "language": text.language,
-            "dir": direction(text.language), "url": n.path, "actor": n.actor_name or "",
+            "dir": direction(text.language), "url": opening(n), "actor": n.actor_name or "",
             "when": _when(page, n.created_at), "reasons": [_reason(page, r) for r in n.reasons], "read": n.read}
 
 
@@ -84,7 +89,7 @@ async def inbox(page: Page = Depends(page_of), after: str | None = None, unread:
     newest = reply.edges[0].node.id if reply.edges and after is None else None
     return page.render("notifications.html", personal=True, title=page.t("notifications.title"), reply=reply,
                        items=[n.node for n in reply.edges], unread_only=unread, newest=newest, after=after,
-                       reason=lambda r: _reason(page, r), text=lambda n: _text(page, n),
+                       reason=lambda r: _reason(page, r), text=lambda n: _text(page, n), opening=opening,
                        live=after is None and not unread)
 
 
@@ -96,6 +101,20 @@ async def mark_read(page: Page = Depends(page_of)) -> Response:
     if ids:
         await page.ask(page.gateway.client.notifications.mark_read, lambda: api.MarkNotificationsRead(ids=ids))
     return page.redirect(local_path(form.get("next"), "/notifications"))
+
+
+@router.get("/notifications/open")
+async def open_notification(page: Page = Depends(page_of), id: str = "", to: str = "") -> Response:  # noqa: A002
+    """Where a notification's link leads: it is read now — on every device, as the button
+    says — and the browser goes on to what it is about. A GET (a link, with or without script)
+    that changes only the person's own read mark; a notification id nobody else can guess."""
+    page.require_signed_in()
+    if id:
+        outcome = await page.attempt(page.gateway.client.notifications.mark_read,
+                                     lambda: api.MarkNotificationsRead(ids=[id]))
+        if isinstance(outcome, LotseError):
+            log.info("web.notification_not_marked", code=outcome.code.value)  # the item opens all the same
+    return page.redirect(local_path(to, "/notifications"))
 
 
 @router.post("/notifications/read-all")
@@ -229,19 +248,26 @@ async def _follows(page: Page) -> list[api.Follow]:
 
 
 def _follows_page(page: Page, follows: list[api.Follow], *, status: int = 200, problem: str | None = None,
-                  actor: directory.Actor | None = None, done: str | None = None) -> Response:
+                  target: tuple[str, str, str] | None = None, done: str | None = None) -> Response:
     return page.render("follows.html", status=status, personal=True, title=page.t("follows.title"),
                        follows=follows, cadences=CADENCES, topics=directory.TOPICS, kinds=ITEM_KINDS,
-                       problem=problem, actor=actor, done=done)
+                       problem=problem, target=target, done=done)
 
 
 @router.get("/follows")
-async def follows_page(page: Page = Depends(page_of), actor: str | None = None) -> Response:
+async def follows_page(page: Page = Depends(page_of), actor: str | None = None,
+                       region: str | None = None) -> Response:
+    """The person's follows; `actor`/`region`: the one they asked to follow (the follow
+    button's link without script, or after signing in), with a form to follow it."""
     page.require_signed_in()
-    found = None
+    target = None
     if actor:
         found = await page.ask(page.gateway.client.directory.get_actor, lambda: directory.GetActor(id=actor))
-    return _follows_page(page, await _follows(page), actor=found)
+        target = ("actor", found.id, found.name)
+    elif region:
+        place = await page.ask(page.gateway.client.directory.get_region, lambda: directory.GetRegion(ags=region))
+        target = ("region", place.ags, place.name)
+    return _follows_page(page, await _follows(page), target=target)
 
 
 @router.post("/follows")
@@ -280,16 +306,17 @@ async def unfollow(page: Page = Depends(page_of)) -> Response:
 
 
 @router.get("/follows/button")
-async def follow_button(page: Page = Depends(page_of), actor: str = "") -> Response:
-    """The actor page's follow button, as a fragment: it knows whether the person follows."""
+async def follow_button(page: Page = Depends(page_of), actor: str = "", region: str = "") -> Response:
+    """An actor's or a region's follow button, as a fragment: it knows whether the person follows."""
+    target_type, key = ("actor", actor) if actor else ("region", region)
     mine = None
-    if page.signed_in and actor:
+    if page.signed_in and key:
         found = await page.attempt(page.gateway.client.notifications.follows, lambda: Empty())
         if not isinstance(found, LotseError):
-            mine = next((f for f in found.follows if f.target.actor == actor), None)
+            mine = next((f for f in found.follows if f.target.type == target_type and f.target.key == key), None)
     # Back to the page the button is on (htmx names it), else to the follows page.
     back = urlsplit(page.request.headers.get("hx-current-url", "")).path
-    return page.render("_follow_button.html", personal=True, actor_id=actor, follow=mine,
+    return page.render("_follow_button.html", personal=True, target_type=target_type, target_key=key, follow=mine,
                        next=local_path(back, "/follows"))
 
 

@@ -132,7 +132,7 @@ class Phone:
 @pytest.fixture
 async def phone(browser, dev):
     context = await browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True, has_touch=True,
-                                        locale="de-DE", service_workers="allow")
+                                        locale="de-DE", timezone_id="Europe/Berlin", service_workers="allow")
     person = Phone(context, dev)
     await context.route("**/*", person.route)
     yield person

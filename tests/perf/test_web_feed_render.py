@@ -64,19 +64,22 @@ async def first_paint(browser, url: str) -> tuple[float, int]:
 
 
 def capture(base: str, path: str, pages_db: Path) -> list[str]:
-    """The page and the files it loads (styles, scripts, icons), as the peer will serve them."""
-    with httpx.Client(base_url=base, timeout=30) as http:
+    """The page and the files it loads (styles, scripts, icons), as the peer will serve them:
+    the bytes on the wire, gzipped where the gateway gzipped them for a browser that takes it."""
+    with httpx.Client(base_url=base, timeout=30, headers={"Accept-Encoding": "gzip"}) as http:
         html = http.get(path, headers={"Accept-Language": "de"})
         html.raise_for_status()
         files = sorted(set(re.findall(r'(?:src|href)="(/assets/[^"]+)"', html.text)))
         db = sqlite3.connect(pages_db)
         db.execute(SCHEMA)
-        db.execute("INSERT INTO pages VALUES (?, ?, ?)", (path, "text/html; charset=utf-8", html.content))
-        for file in files:
-            response = http.get(file.replace("&amp;", "&"))
-            response.raise_for_status()
-            db.execute("INSERT OR REPLACE INTO pages VALUES (?, ?, ?)",
-                       (file.replace("&amp;", "&"), response.headers["content-type"], response.content))
+        for file in [path, *files]:
+            address = file.replace("&amp;", "&")
+            with http.stream("GET", address, headers={"Accept-Language": "de"}) as response:
+                response.raise_for_status()
+                wire = b"".join(response.iter_raw())
+                db.execute("INSERT OR REPLACE INTO pages VALUES (?, ?, ?, ?)",
+                           (address, response.headers["content-type"], response.headers.get("content-encoding", ""),
+                            wire))
         db.commit()
         db.close()
     return files

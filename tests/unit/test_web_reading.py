@@ -144,3 +144,88 @@ async def test_a_page_with_members_only_news_is_kept_offline_only_while_signed_i
     script = worker.text
     assert '"lotse-session-" + VERSION' in script and '"lotse-saved-" + VERSION' in script
     assert 'get("X-Lotse-Session") === "none"' in script and '"/saved"' in script
+
+
+# ---- "for me": the follows' queries read as one list -----------------------------------------
+
+def test_merged_queries_page_through_the_union_newest_first_each_item_once_none_skipped():
+    from gateway.web.reading import Merged
+
+    # Three queries (a region, a topic, an actor) over one timeline: numbers are the items,
+    # bigger is newer; 7, 5 and 2 match two follows each.
+    lists = {"region0": [9, 7, 5, 2], "topic0": [8, 7, 4, 2, 1], "actor0": [6, 5, 3]}
+
+    def answer(name: str, cursor: str | None, size: int) -> tuple[list[tuple[str, int]], bool]:
+        values = lists[name]
+        start = 0 if cursor is None else values.index(int(cursor)) + 1
+        page = values[start:start + size]
+        return [(str(v), v) for v in page], start + size < len(values)
+
+    seen: list[int] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        merged = Merged(list(lists), cursor)
+        answers = {name: answer(name, merged.positions[name], 2) for name in merged.pending()}
+        taken, cursor = merged.merge(answers, key=lambda v: -v, identity=lambda v: v, limit=3)
+        assert taken == sorted(taken, reverse=True)  # in order on each page, too
+        seen += taken
+        pages += 1
+        if cursor is None:
+            break
+        assert pages < 10
+    assert seen == [9, 8, 7, 6, 5, 4, 3, 2, 1]
+
+
+def test_a_merged_cursor_that_is_not_ours_starts_from_the_beginning():
+    from gateway.web.reading import Merged
+
+    for junk in ("not-base64!", "bm90IGpzb24", "WzEsMl0"):  # garbage, "not json", a list
+        assert Merged(["a", "b"], junk).positions == {"a": None, "b": None}
+
+
+@pytest.mark.parametrize(("query", "next_path"), [
+    ("actor=01JACTOR00000000000000001", "/follows%3Factor%3D01JACTOR00000000000000001"),
+    ("region=10041", "/follows%3Fregion%3D10041")])
+async def test_the_follow_button_signed_out_leads_to_signing_in_and_back_to_following_that(query, next_path):
+    async with http(app_with(FakeIdentity(), fake_directory(), fake_news())) as client:
+        response = await client.get(f"/follows/button?{query}", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and response.headers["cache-control"] == "no-store"
+    assert f'href="/signin?next={next_path}"' in response.text
+
+
+
+def test_follows_become_one_query_per_kind_of_follow_and_a_followed_kind_of_the_list_is_all_of_it():
+    from gateway.web.reading import Interests, streams
+
+    mine = Interests(regions=[(f"1004{n:04d}", f"Ort {n}") for n in range(25)], topics=["housing"],
+                     actors=[("01JACTOR00000000000000001", "Stadt")], kinds=["event", "press-release"])
+    news_queries = {q.name: q.filter for q in streams(mine, kinds=[], languages=["de"])}
+    assert sorted(news_queries) == ["actor0", "kind", "region0", "region1", "topic0"]  # 25 regions: 20 + 5
+    assert len(news_queries["region0"]["regions"]) == 20 and len(news_queries["region1"]["regions"]) == 5
+    assert news_queries["kind"]["kinds"] == ["event", "press-release"]
+    assert all(f["languages"] == ["de"] for f in news_queries.values())
+    # Press releases chosen on top: the kind query keeps only what is both followed and chosen.
+    chosen = {q.name: q.filter for q in streams(mine, kinds=["press-release"], languages=[])}
+    assert chosen["kind"]["kinds"] == ["press-release"] and chosen["topic0"]["kinds"] == ["press-release"]
+    assert "kind" not in {q.name for q in streams(mine, kinds=["article"], languages=[])}
+    # Events: following the kind "event" means every event — one query, no filter.
+    assert [(q.name, q.filter) for q in streams(mine, kinds=[], languages=[], all_kinds="event")] == [
+        ("kind", {"kinds": [], "languages": []})]
+    assert "kind" not in {q.name for q in streams(mine, kinds=[], languages=[], all_kinds="funding-programme")}
+
+
+def test_merged_funding_programmes_keep_the_services_order_open_by_deadline_rolling_then_closed():
+    from gateway.web.reading import deadline_first
+
+    def programme(n: int, days: int | None, status: str) -> news.NewsItem:
+        one = item(f"01JNEWS000000000000000001{n}", kind="funding-programme")
+        assert one.funding is not None
+        deadline = None if days is None else (NOW + timedelta(days=days)).date()
+        return one.model_copy(update={"funding": one.funding.model_copy(update={"deadline": deadline,
+                                                                                   "status": status})})
+
+    soon, later, rolling = programme(1, 5, "closing-soon"), programme(2, 40, "open"), programme(3, None, "open")
+    closed_lately, closed_long_ago = programme(4, -3, "closed"), programme(5, -90, "closed")
+    shuffled = [closed_long_ago, rolling, later, closed_lately, soon]
+    assert sorted(shuffled, key=deadline_first) == [soon, later, rolling, closed_lately, closed_long_ago]
