@@ -21,7 +21,7 @@ from tests.e2e.flows import (
 )
 from tests.support.graphql import GraphQL, transport_websocket
 from tests.support.nats_server import LocalNats, free_port
-from tests.support.processes import LOTSE, LotseProcess, wait_for_service, wait_until_ready
+from tests.support.processes import LOTSE, LotseProcess, wait_for_output, wait_for_service, wait_until_ready
 from tests.support.smtp import link_in, token_in
 
 pytestmark = pytest.mark.slow
@@ -185,6 +185,8 @@ async def test_a_process_still_waiting_for_nats_stops_at_once(tmp_path, args):
     env = {"LOTSE_NATS_URL": f"nats://127.0.0.1:{free_port()}", "LOTSE_HTTP_PORT": str(free_port()),
            "LOTSE_METRICS_PORT": str(free_port()), "LOTSE_DATA_DIR": str(tmp_path)}
     process = LotseProcess(args, env, tmp_path / "waiting.log").start()
-    await asyncio.sleep(2)  # it is retrying its first connection now
+    # Retrying its first connection now (its signal handlers are set before it connects); a
+    # fixed sleep was too short on a loaded machine, where the imports alone can take seconds.
+    await asyncio.to_thread(wait_for_output, process, "Connect call failed", 60)
     assert process.proc.poll() is None
     assert process.stop(timeout=10) == 0  # SIGTERM, as Compose sends it
