@@ -111,12 +111,15 @@ class NotificationHub:
         except ValidationError:
             log.warning("notifications_live.unreadable", seq=seq)
             return
+        content: dict | None = None  # dumped once per event, not once per listener
         for recipient in event.recipients:
             listeners = self._listeners.get(recipient.account_id)
             if not listeners:
                 continue
+            if content is None:
+                content = event.content.model_dump()
             notification = contract.Notification(
-                **event.content.model_dump(), id=recipient.notification_id, reasons=recipient.reasons, read=False,
+                **content, id=recipient.notification_id, reasons=recipient.reasons, read=False,
                 created_at=envelope.occurred_at, position=seq)
             for listener in tuple(listeners):
                 listener.offer(notification)

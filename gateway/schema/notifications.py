@@ -32,6 +32,7 @@ from proto.notifications import Notifications
 
 SESSION_EXPIRED_CLOSE_CODE = 4403  # graphql-transport-ws: Forbidden — as a revoked session
 SESSION_EXPIRED = "your session has expired: sign in again and resubscribe"
+REVERIFY_AFTER = 60.0  # seconds: a quiet live subscription checks its token at least this often
 
 
 @strawberry.enum(description="How a follow's news is mailed: at once, in the daily or weekly digest, or not.")
@@ -358,16 +359,21 @@ async def received(context: GatewayContext, hub: NotificationHub, listener: Noti
                     n = listener.queue.get_nowait()
                 except asyncio.QueueEmpty:
                     listener.wake.clear()
-                    timeout = (expires - context.gateway.clock.now()).total_seconds() if expires else None
+                    left = (expires - context.gateway.clock.now()).total_seconds() if expires else REVERIFY_AFTER
                     try:
-                        await asyncio.wait_for(listener.wake.wait(), max(timeout, 0.01) if timeout else None)
+                        await asyncio.wait_for(listener.wake.wait(), max(min(left, REVERIFY_AFTER), 0.01))
+                        woke = True
                     except TimeoutError:
-                        pass
-                    try:
-                        context.principal()
-                    except LotseError:
-                        await _close_expired(context)
-                        return
+                        woke = False
+                    # The token again (a signature check, a millisecond under load) when it may have
+                    # run out or the wait timed out — not at every wake: a thousand subscribers wake
+                    # for one item. A revoked session is closed by gateway.connections meanwhile.
+                    if not woke or (expires is not None and context.gateway.clock.now() >= expires):
+                        try:
+                            context.principal()
+                        except LotseError:
+                            await _close_expired(context)
+                            return
                     continue
                 if n.position <= last_position:
                     continue  # replayed already

@@ -17,6 +17,7 @@ an ack alone would leave its names, addresses and links in the store's block fil
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import format_datetime
 
@@ -39,6 +40,10 @@ log = get_logger("mailer")
 MAX_DELAY = 15 * 60.0
 BULK_ACK_WAIT = 30.0
 BULK_BATCH = 10
+# Notification mail waits while `defer_bulk` says something more urgent runs in the same
+# process (a fan-out's inbox and live delivery), but never longer than this at a stretch.
+BULK_DEFER_MAX = 5.0
+BULK_DEFER_STEP = 0.02
 
 
 def retry_delay(attempt: int) -> float:
@@ -67,10 +72,13 @@ def build_message(mail: OutgoingMail, sender: str, now_date: str) -> EmailMessag
 
 
 class Mailer:
-    def __init__(self, js: JetStreamContext, settings: Settings, clock: Clock):
+    def __init__(self, js: JetStreamContext, settings: Settings, clock: Clock,
+                 defer_bulk: Callable[[], bool] | None = None):
         self._js = js
         self._settings = settings
         self._clock = clock
+        self._defer_bulk = defer_bulk
+        self._deferring_since: float | None = None
         self._task: asyncio.Task[None] | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
         self._bulk: JetStreamContext.PullSubscription | None = None
@@ -111,11 +119,29 @@ class Mailer:
         while True:
             # Account mail first; notification mail a batch at a time, only when none waits.
             msgs = await self._fetch(self._sub, 10, 0.05 if busy else 1.0)
-            if not msgs:
+            bulk = not msgs
+            if bulk:
                 msgs = await self._fetch(self._bulk, BULK_BATCH, 0.05 if busy else 1.0)
                 busy = bool(msgs)
             for msg in msgs:
+                if bulk:
+                    await self._yield_to_urgent()  # account mail never waits
                 await self._handle(msg)
+
+    async def _yield_to_urgent(self) -> None:
+        """Building a mail costs milliseconds of this event loop: a thousand of them would
+        hold up a fan-out under way here by seconds. Mail minutes late is as good as mail
+        now; an inbox and a phone told a second late are not."""
+        if self._defer_bulk is None:
+            return
+        loop = asyncio.get_running_loop()
+        while self._defer_bulk():
+            if self._deferring_since is None:
+                self._deferring_since = loop.time()
+            if loop.time() - self._deferring_since >= BULK_DEFER_MAX:
+                return  # busy for long: mail goes on alongside until it is quiet once more
+            await asyncio.sleep(BULK_DEFER_STEP)
+        self._deferring_since = None
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription, batch: int, timeout: float) -> list[Msg]:
         try:

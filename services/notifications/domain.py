@@ -143,9 +143,16 @@ def recipients(source: str, matches: Iterable[Match], *, skip: Iterable[str] = (
         if match.account_id not in skipped:
             by_account.setdefault(match.account_id, []).append(match)
     found = []
+    known: dict[tuple[api.FollowTarget, str], api.Reason] = {}  # a handful of targets for thousands of people
+
+    def reason(m: Match) -> api.Reason:
+        if (m.target, m.name) not in known:
+            known[(m.target, m.name)] = api.Reason(target=m.target, name=m.name)
+        return known[(m.target, m.name)]
+
     for account_id in sorted(by_account):
         mine = sorted(by_account[account_id], key=lambda m: (api.EMAIL_CADENCES.index(m.email), m.follow_id))
-        reasons = list(dict.fromkeys(api.Reason(target=m.target, name=m.name) for m in mine))
+        reasons = list(dict.fromkeys(reason(m) for m in mine))
         found.append(api.Recipient(account_id=account_id, notification_id=notification_id(source, account_id),
                                    reasons=reasons, email=mine[0].email,
                                    follow_id=mine[0].follow_id if mine[0].email != "off" else None))

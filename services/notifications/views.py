@@ -234,8 +234,10 @@ async def matching_follows(db: Database, *, actor_id: str, kind: str, topics: Se
         async with db.execute(f"SELECT account_id, id, target_type, target_key, email FROM follows WHERE {clause}",
                               [v for pair in part for v in pair]) as cur:
             found += [(r[0], r[1], r[2], r[3], r[4]) for r in await cur.fetchall()]
-    names = await target_names(db, [api.FollowTarget.of(r[2], r[3]) for r in found])
-    return [Match(r[0], r[1], api.FollowTarget.of(r[2], r[3]), r[4], names[(r[2], r[3])]) for r in found]
+    # Thousands of follows share a handful of targets: each target validated once.
+    targets = {(r[2], r[3]): api.FollowTarget.of(r[2], r[3]) for r in found}
+    names = await target_names(db, targets.values())
+    return [Match(r[0], r[1], targets[(r[2], r[3])], r[4], names[(r[2], r[3])]) for r in found]
 
 
 async def target_names(db: Database, targets: Iterable[api.FollowTarget]) -> dict[tuple[str, str], str]:
