@@ -5,21 +5,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from services.kernel.settings import get_settings
-
-
-def event_loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop when it is installed: a service spends much of its time in the
-    loop itself (NATS messages, HTTP requests, aiosqlite's hand-overs), which uvloop runs
-    in C; else asyncio's own."""
-    try:
-        import uvloop
-    except ImportError:
-        return None
-    return uvloop.new_event_loop
 
 
 def _serve(names: list[str], gateway: bool) -> None:
@@ -30,8 +18,7 @@ def _serve(names: list[str], gateway: bool) -> None:
     settings = get_settings()
     configure(settings.log_level, settings.log_format)
     try:
-        with asyncio.Runner(loop_factory=event_loop_factory()) as runner:
-            runner.run(run_until_signalled(Platform(settings, clock, names, gateway=gateway)))
+        asyncio.run(run_until_signalled(Platform(settings, clock, names, gateway=gateway)))
     except GatewayFailed as e:
         raise SystemExit(str(e)) from None
 
