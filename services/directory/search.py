@@ -16,6 +16,8 @@ itself is shared: services/kernel/folding.py).
 - Filters are in the same index, as tag tokens (`_t_housing`, `_w_10041`, …) in a column
   of their own: a search with a topic and a region is one index query, ranked and paged
   before anything else is read. Tags begin with "_", which no query word can (`TERM`).
+  A ranked search leaves the status tag out and checks the status on the actor's row:
+  bm25 counts the rows of every phrase, and a status tag is in nearly all of them.
 - Ranking: bm25 with the name weighing most, then the short name, then the rest (tags not
   at all); ties by name.
 """

@@ -75,6 +75,7 @@ class DirectoryService(ServiceRuntime):
         self.accounts: Follower | None = None
         self._shipping: asyncio.Task[None] | None = None
         self._counted: OrderedDict[tuple[object, ...], tuple[int, int | None, api.Facets | None]] = OrderedDict()
+        self._parsed = views.ParsedStates()  # for replies; commands load their own
         self.privacy = DirectoryPersonalData(self)
 
     def personal_data(self) -> DirectoryPersonalData:
@@ -215,7 +216,7 @@ class DirectoryService(ServiceRuntime):
         ids = await views.search_actors(self.db, plan, offset=offset, limit=req.first + 1)
         page, more = ids[: req.first], len(ids) > req.first
         total, facets = await self._counts(plan, req.with_total, req.with_facets)
-        states = await views.load_actors(self.db, page)
+        states = await views.read_actors(self.db, page, self._parsed)
         nodes = await self._replies([states[i] for i in page if i in states], viewer)
         edges = [api.ActorEdge(cursor=search.cursor(offset + n + 1), node=node) for n, node in enumerate(nodes)]
         return api.ActorConnection(
@@ -257,7 +258,7 @@ class DirectoryService(ServiceRuntime):
                                         limit=req.first + 1)
         page, more = found[: req.first], len(found) > req.first
         total = await views.responsible_count(self.db, req.topic, req.region, languages) if req.with_total else None
-        states = await views.load_actors(self.db, [s.actor_id for s in page])
+        states = await views.read_actors(self.db, [s.actor_id for s in page], self._parsed)
         nodes = await self._replies([states[s.actor_id] for s in page], viewer)
         refs = await views.region_refs(self.db, {s.ags for s in page})
         edges = [
@@ -283,14 +284,14 @@ class DirectoryService(ServiceRuntime):
             raise Invalid("give either an id or a slug", "id")
         viewer = ctx.optional_principal()
         actor_id = req.id if req.id is not None else await views.actor_id_by_slug(self.db, req.slug or "")
-        state = await views.load_actor(self.db, actor_id) if actor_id else None
+        state = (await views.read_actors(self.db, [actor_id], self._parsed)).get(actor_id) if actor_id else None
         if state is None or not domain.can_see(state, viewer):
             raise NotFound("there is no such actor", "id" if req.id is not None else "slug")
         return (await self._replies([state], viewer))[0]
 
     async def get_actors(self, req: api.GetActors, ctx: RequestContext) -> api.ActorList:
         viewer = ctx.optional_principal()
-        states = await views.load_actors(self.db, list(dict.fromkeys(req.ids)))
+        states = await views.read_actors(self.db, list(dict.fromkeys(req.ids)), self._parsed)
         visible = [s for s in states.values() if domain.can_see(s, viewer)]
         return api.ActorList(actors=await self._replies(visible, viewer))
 
