@@ -48,6 +48,8 @@ BATCH = 1000  # events per transaction at most: a rebuild's speed, a crash's red
 WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
 REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
+CATCH_UP_CACHE = -131072  # KiB of page cache while catching up (128 MB): a rebuild's indexes stay in memory
+STEADY_CACHE = -32768  # as open_database sets it (readers.py)
 
 PROJECTION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection (
@@ -102,6 +104,7 @@ class Projector:
         self._awaited: Counter[int] = Counter()  # sequences commands wait for (`wait_for`): stored for sure
         self._changed = asyncio.Condition()
         self._feed: EventFeed | None = None
+        self._fast = False  # the catch-up PRAGMAs are in force (see _pragmas)
         self._reopen = False  # set by the watch when the view stalls behind the stream
         self._applying: asyncio.Future[None] | None = None  # the batch being applied
         self._tasks: list[asyncio.Task[None]] = []
@@ -153,6 +156,8 @@ class Projector:
         log.info("projector.start", stream=self._stream, resume_after=self._applied, stream_last=self._target,
                  file=str(self._path))
         self._check_caught_up()
+        if self.catching_up:
+            await self._pragmas(catching_up=True)
         self._tasks = [
             asyncio.create_task(self._run(), name=f"projector-apply-{self._stream}"),
             asyncio.create_task(self._watch(), name=f"projector-watch-{self._stream}"),
@@ -163,6 +168,32 @@ class Projector:
     def _check_caught_up(self) -> None:
         if self._applied >= self._target and not self.caught_up.is_set():
             self.caught_up.set()
+
+    async def _pragmas(self, *, catching_up: bool) -> None:
+        """While far behind, commits are handed to the OS without waiting for the disk, and
+        the page cache is larger; once caught up, the steady state (WAL, synchronous=NORMAL).
+
+        Why synchronous=OFF is safe here: each batch's rows and its sequence are still one
+        transaction, so whatever survives a crash holds both or neither. A process that dies
+        (kill -9) loses nothing the OS was handed, that is every commit; the stream resumes
+        after the stored sequence. Only the machine's own crash (power loss) may lose the
+        last batches — re-applied from the stream, as any uncommitted batch — or, since the
+        file is not synced before a checkpoint, damage the file: it is a view being rebuilt
+        from the stream anyway, and deleting it starts the rebuild over (README, recovery)."""
+        assert self.writer is not None
+        self._fast = catching_up
+        if catching_up:
+            await self.writer.execute("PRAGMA synchronous=OFF")
+            await self.writer.execute(f"PRAGMA cache_size={CATCH_UP_CACHE}")
+            await self.writer.execute("PRAGMA temp_store=MEMORY")
+        else:
+            await self.writer.execute("PRAGMA synchronous=NORMAL")
+            await self.writer.execute(f"PRAGMA cache_size={STEADY_CACHE}")
+
+    async def _settle(self) -> None:
+        """Back to the steady state once caught up (run between batches, by the applying task)."""
+        if self._fast and not self.catching_up:
+            await self._pragmas(catching_up=False)
 
     async def _report(self) -> None:
         """While catching up: a log line every few seconds with how far, and how fast."""
@@ -252,6 +283,7 @@ class Projector:
             batch = await self._read()
             while True:
                 if not batch:
+                    await self._settle()  # caught up by a purge at the stream's end (see _watch)
                     batch = await self._read()
                     continue
                 # Shielded: a stop while a batch is half applied lets it finish (see stop()).
@@ -342,6 +374,7 @@ class Projector:
             self._applied = last
             self._check_caught_up()
             self._changed.notify_all()
+        await self._settle()
 
     async def _write(self, events: list[Applied], last: int) -> None:
         assert self.writer is not None
