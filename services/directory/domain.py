@@ -495,6 +495,8 @@ def decide_remove_contact_person(state: ActorState, cmd: api.RemoveContactPerson
 # ---- deciding: members ---------------------------------------------------------------
 
 def email_key(email: str) -> str:
+    if email.isascii():  # nearly every address: NFKC changes no ASCII text, casefold is lower
+        return email.strip().lower()
     return unicodedata.normalize("NFKC", email).strip().casefold()
 
 

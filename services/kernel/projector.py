@@ -48,6 +48,7 @@ BATCH = 1000  # events per transaction at most: a rebuild's speed, a crash's red
 WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
 REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
+CATCH_UP_BATCHES = 5  # reads per transaction while catching up (see _run)
 CATCH_UP_CACHE = -131072  # KiB of page cache while catching up (128 MB): a rebuild's indexes stay in memory
 STEADY_CACHE = -32768  # as open_database sets it (readers.py)
 
@@ -296,6 +297,15 @@ class Projector:
                     # What arrived while the last batch was written joins this one: under a
                     # burst (an import) batches grow instead of alternating small and large.
                     batch += await self._read(wait=0, limit=self._batch - len(batch))
+                while self.catching_up and 0 < len(batch) < self._batch * CATCH_UP_BATCHES \
+                        and batch[-1].seq < self._target:
+                    # Far behind: a few reads make one transaction. Each commit writes the
+                    # search index's new segment and merges older ones, so fewer, larger
+                    # commits rebuild faster; the feed still asks for one batch at a time.
+                    more = await self._read(limit=min(self._batch, self._batch * CATCH_UP_BATCHES - len(batch)))
+                    if not more:
+                        break
+                    batch += more
         finally:
             if ahead is not None:
                 ahead.cancel()
