@@ -2,9 +2,9 @@
 
 The projector reads the stream through an `EventFeed` (eventfeed.py: a pull consumer asked
 for one batch at a time, so a long backlog never piles up in the client) starting after the
-last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH — and each
-batch is applied and its last sequence recorded in one SQLite transaction, so a crash
-cannot apply an event twice or skip one. A view that offers `apply_batch` gets the whole
+last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH
+(while catching up, a few reads of BATCH) — and each batch is applied and its last sequence
+recorded in one SQLite transaction, so a crash cannot apply an event twice or skip one. A view that offers `apply_batch` gets the whole
 batch at once (a rebuild then costs a few statements per batch instead of a few per
 event); otherwise `apply` runs per event inside the batch's transaction.
 
@@ -44,7 +44,7 @@ log = get_logger("projector")
 # it (read-your-writes). README: Past one machine.
 WATCH_INTERVAL = 0.5  # seconds between comparisons of the view with its stream
 STALL_AFTER = 1.0  # seconds behind without progress (and no batch being applied) before reading anew
-BATCH = 1000  # events per transaction at most: a rebuild's speed, a crash's redo
+BATCH = 1000  # events per read, and per transaction once caught up: a crash's redo
 WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
 REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
