@@ -4,9 +4,10 @@ The projector reads the stream through an `EventFeed` (eventfeed.py: a pull cons
 for one batch at a time, so a long backlog never piles up in the client) starting after the
 last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH
 (while catching up, a few reads of BATCH) — and each batch is applied and its last sequence
-recorded in one SQLite transaction, so a crash cannot apply an event twice or skip one. A view that offers `apply_batch` gets the whole
-batch at once (a rebuild then costs a few statements per batch instead of a few per
-event); otherwise `apply` runs per event inside the batch's transaction.
+recorded in one SQLite transaction, so a crash cannot apply an event twice or skip one.
+A view that offers `apply_batch` gets the whole batch at once (a rebuild then costs a few
+statements per batch instead of a few per event); otherwise `apply` runs per event inside
+the batch's transaction.
 
 Deleting the file and restarting rebuilds the view from the whole stream. Until it has
 applied what the stream held when it started, the projector is `catching_up` and says how
