@@ -587,27 +587,8 @@ class DirectoryService(ServiceRuntime):
         actors, problems, profiles = await self._plan_import(req.actors, known)
         if problems or not req.commit:
             return api.ActorsImportReport(committed=False, actors=actors, problems=problems)
-        slots = asyncio.Semaphore(IMPORTS_IN_FLIGHT)
-
-        async def one(planned: api.ImportedActor) -> api.ImportedActor | api.ImportProblem:
-            if planned.outcome == "unchanged":
-                return planned
-            async with slots:
-                try:
-                    actor_id = await self._import_one(req.actors[planned.row], planned.slug, known,
-                                                      profiles[planned.row])
-                except Conflict as e:
-                    # Someone took the name between the check and now; the rest still goes in,
-                    # and importing the file again finds what this run created.
-                    return api.ImportProblem(row=planned.row, field="name", message=e.message)
-            return planned.model_copy(update={"actor_id": actor_id, "outcome": "created"})
-
-        done: list[api.ImportedActor] = []
-        for result in await asyncio.gather(*(one(planned) for planned in actors)):
-            if isinstance(result, api.ImportProblem):
-                problems.append(result)
-            else:
-                done.append(result)
+        done, trouble = await self._import_new(req.actors, actors, known, profiles)
+        problems += trouble
         log.info("directory.actors_imported", created=sum(a.outcome == "created" for a in done),
                  unchanged=sum(a.outcome == "unchanged" for a in done), failed=len(problems))
         return api.ActorsImportReport(committed=True, actors=done, problems=problems)
@@ -648,24 +629,45 @@ class DirectoryService(ServiceRuntime):
                 actors.append(api.ImportedActor(row=n, actor_id=None, slug=slug, outcome="new"))
         return actors, problems, profiles
 
-    async def _import_one(self, row: api.CreateActor, slug: str, known: set[str], profile: api.ActorProfile) -> str:
-        actor_id = stable_id("directory.import", slug, profile.model_dump_json())
-        event = domain.decide_import(row, actor_id=actor_id, slug=slug, known_regions=known, checked=profile)
-        await self._claim_slug(slug, actor_id, explicit=True)
+    async def _import_new(self, rows: list[api.CreateActor], planned: list[api.ImportedActor], known: set[str],
+                          profiles: dict[int, api.ActorProfile]
+                          ) -> tuple[list[api.ImportedActor], list[api.ImportProblem]]:
+        """Write a checked batch: every new row's slug claimed, then every event appended, side
+        by side, and one wait for the view (CommandRunner.append_all)."""
+        problems: list[api.ImportProblem] = []
+        fresh = [p for p in planned if p.outcome != "unchanged"]
+        ids = {p.row: stable_id("directory.import", p.slug, profiles[p.row].model_dump_json()) for p in fresh}
+        slots = asyncio.Semaphore(IMPORTS_IN_FLIGHT)
 
-        async def decision() -> Decision | None:
-            # Decided again after a lost race: another run of the same import stored it first.
-            if await views.load_actor(self.db, actor_id) is not None:
-                return None
-            return Decision(api.AGGREGATE_ACTOR, actor_id, event, 0)
+        async def claim(p: api.ImportedActor) -> api.ImportProblem | None:
+            async with slots:
+                try:
+                    await self._claim_slug(p.slug, ids[p.row], explicit=True)
+                except Conflict as e:
+                    # Someone took the name between the check and now; the rest still goes in,
+                    # and importing the file again finds what this run created.
+                    return api.ImportProblem(row=p.row, field="name", message=e.message)
+            return None
 
+        claimed = []
+        for p, problem in zip(fresh, await asyncio.gather(*(claim(p) for p in fresh)), strict=True):
+            if problem is None:
+                claimed.append(p)
+            else:
+                problems.append(problem)
+        # Stored already by an earlier run that was cut short after its appends: nothing to do.
+        stored = set(await views.load_actors(self.db, [ids[p.row] for p in claimed]))
+        to_append = [p for p in claimed if ids[p.row] not in stored]
+        decisions = [Decision(api.AGGREGATE_ACTOR, ids[p.row], domain.decide_import(
+            rows[p.row], actor_id=ids[p.row], slug=p.slug, known_regions=known, checked=profiles[p.row]), 0)
+            for p in to_append]
         assert self.commands is not None
-        try:
-            await self.commands.run(decision, by=None)
-        except BaseException:
-            await self.slugs.release(slug, actor_id)
-            raise
-        return actor_id
+        # A lost race (None) means another run of the same import stored the same row first.
+        await self.commands.append_all(decisions, by=None, in_flight=IMPORTS_IN_FLIGHT)
+        written = {p.row for p in claimed}
+        done = [p if p.outcome == "unchanged" else p.model_copy(update={"actor_id": ids[p.row], "outcome": "created"})
+                for p in planned if p.outcome == "unchanged" or p.row in written]
+        return done, problems
 
     # ---- regions ---------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ retry once; a second loss answers CONFLICT. Nothing is lost silently.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from proto.envelope import Envelope, Event
@@ -75,3 +76,43 @@ class CommandRunner:
                 ) from None
             return Appended(seq, envelope)
         raise AssertionError("unreachable")
+
+    async def append_all(self, decisions: Sequence[Decision], by: str | None, *,
+                         in_flight: int = 100) -> list[Appended | None]:
+        """Append decisions on distinct aggregates side by side (an import's rows), then wait
+        once for the view to hold them all. One request per event would wait for the view
+        once per event; here the publishes are in flight together and the view applies them
+        in a few batches.
+
+        None in the answer: that aggregate had an event already (its append lost with
+        "wrong last sequence"); the view has caught up with it when this returns, so the
+        caller can look at what is there. Each append keeps its own expected sequence and
+        message id: a retried import is neither doubled nor lost.
+        """
+        slots = asyncio.Semaphore(in_flight)
+
+        async def one(decision: Decision) -> Appended | None:
+            envelope = self.store.envelope(decision.event, by, decision.event_id)
+            async with slots:
+                try:
+                    seq = await self.store.publish(decision.aggregate, decision.aggregate_id, envelope,
+                                                   expected=decision.expected)
+                except WrongLastSequence:
+                    return None
+            return Appended(seq, envelope)
+
+        results = await asyncio.gather(*(one(d) for d in decisions), return_exceptions=True)
+        # All are settled before a failure is raised: none goes on unseen behind the answer.
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        appended = [r for r in results if not isinstance(r, BaseException)]
+        last = max((a.seq for a in appended if a is not None), default=0)
+        try:
+            if any(a is None for a in appended):
+                await self.projector.catch_up()
+            await self.projector.wait_for(last)
+        except TimeoutError:
+            raise Unavailable("the changes were saved but are not visible yet; reload in a moment",
+                              retry_after=1) from None
+        return list(appended)

@@ -2,11 +2,12 @@
 
 The projector reads the stream through an `EventFeed` (eventfeed.py: a pull consumer asked
 for one batch at a time, so a long backlog never piles up in the client) starting after the
-last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH — and each
-batch is applied and its last sequence recorded in one SQLite transaction, so a crash
-cannot apply an event twice or skip one. A view that offers `apply_batch` gets the whole
-batch at once (a rebuild then costs a few statements per batch instead of a few per
-event); otherwise `apply` runs per event inside the batch's transaction.
+last sequence it applied. Events are applied in batches — whatever has arrived, up to BATCH
+(while catching up, a few reads of BATCH) — and each batch is applied and its last sequence
+recorded in one SQLite transaction, so a crash cannot apply an event twice or skip one.
+A view that offers `apply_batch` gets the whole batch at once (a rebuild then costs a few
+statements per batch instead of a few per event); otherwise `apply` runs per event inside
+the batch's transaction.
 
 Deleting the file and restarting rebuilds the view from the whole stream. Until it has
 applied what the stream held when it started, the projector is `catching_up` and says how
@@ -44,10 +45,13 @@ log = get_logger("projector")
 # it (read-your-writes). README: Past one machine.
 WATCH_INTERVAL = 0.5  # seconds between comparisons of the view with its stream
 STALL_AFTER = 1.0  # seconds behind without progress (and no batch being applied) before reading anew
-BATCH = 1000  # events per transaction at most: a rebuild's speed, a crash's redo
+BATCH = 1000  # events per read, and per transaction once caught up: a crash's redo
 WAIT = 1.0  # seconds one read waits for new events before looking around (stop, a stall)
 REOPEN_AFTER = 0.5  # seconds before opening a lost feed again (NATS may be away for a while)
 PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
+CATCH_UP_BATCHES = 5  # reads per transaction while catching up (see _run)
+CATCH_UP_CACHE = -131072  # KiB of page cache while catching up (128 MB): a rebuild's indexes stay in memory
+STEADY_CACHE = -32768  # as open_database sets it (readers.py)
 
 PROJECTION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection (
@@ -102,6 +106,7 @@ class Projector:
         self._awaited: Counter[int] = Counter()  # sequences commands wait for (`wait_for`): stored for sure
         self._changed = asyncio.Condition()
         self._feed: EventFeed | None = None
+        self._fast = False  # the catch-up PRAGMAs are in force (see _pragmas)
         self._reopen = False  # set by the watch when the view stalls behind the stream
         self._applying: asyncio.Future[None] | None = None  # the batch being applied
         self._tasks: list[asyncio.Task[None]] = []
@@ -153,6 +158,8 @@ class Projector:
         log.info("projector.start", stream=self._stream, resume_after=self._applied, stream_last=self._target,
                  file=str(self._path))
         self._check_caught_up()
+        if self.catching_up:
+            await self._pragmas(catching_up=True)
         self._tasks = [
             asyncio.create_task(self._run(), name=f"projector-apply-{self._stream}"),
             asyncio.create_task(self._watch(), name=f"projector-watch-{self._stream}"),
@@ -163,6 +170,32 @@ class Projector:
     def _check_caught_up(self) -> None:
         if self._applied >= self._target and not self.caught_up.is_set():
             self.caught_up.set()
+
+    async def _pragmas(self, *, catching_up: bool) -> None:
+        """While far behind, commits are handed to the OS without waiting for the disk, and
+        the page cache is larger; once caught up, the steady state (WAL, synchronous=NORMAL).
+
+        Why synchronous=OFF is safe here: each batch's rows and its sequence are still one
+        transaction, so whatever survives a crash holds both or neither. A process that dies
+        (kill -9) loses nothing the OS was handed, that is every commit; the stream resumes
+        after the stored sequence. Only the machine's own crash (power loss) may lose the
+        last batches — re-applied from the stream, as any uncommitted batch — or, since the
+        file is not synced before a checkpoint, damage the file: it is a view being rebuilt
+        from the stream anyway, and deleting it starts the rebuild over (README, recovery)."""
+        assert self.writer is not None
+        self._fast = catching_up
+        if catching_up:
+            await self.writer.execute("PRAGMA synchronous=OFF")
+            await self.writer.execute(f"PRAGMA cache_size={CATCH_UP_CACHE}")
+            await self.writer.execute("PRAGMA temp_store=MEMORY")
+        else:
+            await self.writer.execute("PRAGMA synchronous=NORMAL")
+            await self.writer.execute(f"PRAGMA cache_size={STEADY_CACHE}")
+
+    async def _settle(self) -> None:
+        """Back to the steady state once caught up (run between batches, by the applying task)."""
+        if self._fast and not self.catching_up:
+            await self._pragmas(catching_up=False)
 
     async def _report(self) -> None:
         """While catching up: a log line every few seconds with how far, and how fast."""
@@ -252,6 +285,7 @@ class Projector:
             batch = await self._read()
             while True:
                 if not batch:
+                    await self._settle()  # caught up by a purge at the stream's end (see _watch)
                     batch = await self._read()
                     continue
                 # Shielded: a stop while a batch is half applied lets it finish (see stop()).
@@ -264,6 +298,15 @@ class Projector:
                     # What arrived while the last batch was written joins this one: under a
                     # burst (an import) batches grow instead of alternating small and large.
                     batch += await self._read(wait=0, limit=self._batch - len(batch))
+                while self.catching_up and 0 < len(batch) < self._batch * CATCH_UP_BATCHES \
+                        and batch[-1].seq < self._target:
+                    # Far behind: a few reads make one transaction. Each commit writes the
+                    # search index's new segment and merges older ones, so fewer, larger
+                    # commits rebuild faster; the feed still asks for one batch at a time.
+                    more = await self._read(limit=min(self._batch, self._batch * CATCH_UP_BATCHES - len(batch)))
+                    if not more:
+                        break
+                    batch += more
         finally:
             if ahead is not None:
                 ahead.cancel()
@@ -342,6 +385,7 @@ class Projector:
             self._applied = last
             self._check_caught_up()
             self._changed.notify_all()
+        await self._settle()
 
     async def _write(self, events: list[Applied], last: int) -> None:
         assert self.writer is not None

@@ -5,6 +5,7 @@ The CLI functions run as the operator would run them (no token), beside the serv
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,26 @@ async def test_a_clean_file_is_checked_then_written_once_approved_and_unowned(pl
     assert ok and report[-1] == "5 rows: 0 actors created, 5 already there."
     assert await events(service) == before + 5
     assert len(await approved(client)) == len(found)
+
+
+async def test_two_runs_of_one_import_at_the_same_time_write_each_row_once(platform, tmp_path):
+    """Both runs claim the same slugs (each row's actor id is made from the row) and append
+    side by side; wherever both append the same actor, the later loses on its expected
+    sequence and finds the first one's event instead."""
+    settings, service, client, _ = platform
+    lines = EXAMPLE.read_text("utf-8").splitlines()
+    rows = ["Zwilling " + line for line in lines[3:]]  # new names: none of these is in the directory yet
+    path = tmp_path / "twins.csv"
+    path.write_text("\n".join(lines[:3] + rows) + "\n", encoding="utf-8")
+    before = await events(service)
+    (ok_a, report_a), (ok_b, report_b) = await asyncio.gather(run(settings, path, commit=True),
+                                                              run(settings, path, commit=True))
+    assert ok_a and ok_b, (report_a, report_b)
+    assert await events(service) == before + len(rows)  # one event per row, whoever wrote it
+    found = await approved(client)
+    assert "zwilling-migrationsberatung-dillingen" in found
+    ok, report = await run(settings, path, commit=True)
+    assert ok and report[-1] == f"{len(rows)} rows: 0 actors created, {len(rows)} already there."
 
 
 async def test_a_name_held_by_another_actor_is_a_problem(platform, tmp_path):
