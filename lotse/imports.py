@@ -17,6 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from nats.aio.client import Client as NATS
 from tqdm import tqdm
 
 from lotse import actor_csv
@@ -49,7 +50,7 @@ def _fail(e: LotseError) -> SystemExit:
     return SystemExit(f"{e.code}: {e.message}" + (f" ({e.field})" if e.field else ""))
 
 
-async def _client(settings: Settings):
+async def _client(settings: Settings) -> tuple[NATS, LotseClient]:
     nc = await connect(settings.nats_url, "lotse-admin", first_connect_timeout=5)
     return nc, LotseClient(nc, settings.request_timeout)
 
@@ -146,7 +147,8 @@ async def _pass(client: LotseClient, batches_: list[list[tuple[int, api.CreateAc
     """Every batch, a few in flight at once; results in file order."""
     slots = asyncio.Semaphore(IN_FLIGHT)
 
-    async def one(batch: list[tuple[int, api.CreateActor]]):
+    async def one(batch: list[tuple[int, api.CreateActor]]
+                  ) -> tuple[list[tuple[int, api.ImportedActor]], list[Problem]]:
         async with slots:
             result = await _send(client, batch, commit=commit)
         bar.update(len(batch))

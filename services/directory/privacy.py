@@ -27,6 +27,7 @@ from services.directory import domain, replies, views
 from services.kernel.commands import Decision
 from services.kernel.eventstore import StoredEvent
 from services.kernel.logging import get_logger
+from services.kernel.readers import Database
 
 if TYPE_CHECKING:
     from services.directory.service import DirectoryService
@@ -46,7 +47,7 @@ def _events(stored: list[StoredEvent]) -> list[Event]:
     return found
 
 
-async def _mentioning(db: aiosqlite.Connection, addresses: set[str]) -> list[str]:
+async def _mentioning(db: Database, addresses: set[str]) -> list[str]:
     found: list[str] = []
     for address in sorted(addresses):
         found += await views.actors_mentioning(db, address)
@@ -58,7 +59,7 @@ class DirectoryPersonalData:
         self._service = service
 
     @property
-    def _db(self) -> aiosqlite.Connection:
+    def _db(self) -> Database:
         return self._service.db
 
     async def export(self, account_id: str) -> JsonObject:

@@ -70,7 +70,7 @@ def _row(number: int, cells: list[str]) -> api.RegionData:
         check_text(name, FIELD)
     except Invalid as e:
         raise Invalid(f"line {number}: {e.message}", FIELD) from None
-    return api.RegionData(ags=ags, name=name, level=level, parent_ags=parent or None)  # type: ignore[arg-type]
+    return api.RegionData(ags=ags, name=name, level=level, parent_ags=parent or None)
 
 
 def _check_parent(number: int, region: api.RegionData, rows: Mapping[str, api.RegionData],

@@ -35,12 +35,11 @@ from proto import directory as api
 from proto.envelope import Envelope, Event
 from services.directory import domain, search
 from services.directory.domain import ActorState
-from services.kernel import privacy
+from services.kernel import privacy, readers
 from services.kernel.projector import Applied
-from services.kernel.readers import Readers
+from services.kernel.readers import Database
 
 # What the query functions take: the projector's readers, or (while projecting) its writer.
-Database = Readers | aiosqlite.Connection
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS actors (
@@ -281,7 +280,7 @@ def _derived(state: ActorState) -> dict[str, list[tuple[str, ...]]]:
     }
 
 
-async def _ancestors(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, list[str]]:
+async def _ancestors(db: Database, keys: Iterable[str]) -> dict[str, list[str]]:
     """Each region with the regions around it (itself first)."""
     keys = list(keys)
     if not keys:
@@ -344,13 +343,13 @@ def _state(row: aiosqlite.Row) -> ActorState:
     return ActorState.model_validate_json(row["state"])
 
 
-async def load_actor(db: aiosqlite.Connection, actor_id: str) -> ActorState | None:
+async def load_actor(db: Database, actor_id: str) -> ActorState | None:
     async with db.execute("SELECT state FROM actors WHERE id = ?", (actor_id,)) as cur:
         row = await cur.fetchone()
     return _state(row) if row else None
 
 
-async def load_actors(db: aiosqlite.Connection, actor_ids: Sequence[str]) -> dict[str, ActorState]:
+async def load_actors(db: Database, actor_ids: Sequence[str]) -> dict[str, ActorState]:
     if not actor_ids:
         return {}
     marks = ",".join("?" * len(actor_ids))
@@ -406,7 +405,7 @@ async def read_actors(db: Database, actor_ids: Sequence[str], parsed: ParsedStat
     return {i: found[i] for i in versions if i in found}  # in the view's order (by id), as load_actors
 
 
-async def actor_id_by_slug(db: aiosqlite.Connection, slug: str) -> str | None:
+async def actor_id_by_slug(db: Database, slug: str) -> str | None:
     async with db.execute("SELECT id FROM actors WHERE slug = ? ORDER BY version DESC", (slug,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
@@ -428,7 +427,7 @@ async def holders(db: Database, slugs: Sequence[str], folded_names: Sequence[str
     return by_slug, by_name
 
 
-async def actor_ids_of_member(db: aiosqlite.Connection, account_id: str) -> list[str]:
+async def actor_ids_of_member(db: Database, account_id: str) -> list[str]:
     async with db.execute(
         "SELECT m.actor_id FROM members m JOIN actors a ON a.id = m.actor_id "
         "WHERE m.account_id = ? ORDER BY a.sort_name", (account_id,)
@@ -436,7 +435,7 @@ async def actor_ids_of_member(db: aiosqlite.Connection, account_id: str) -> list
         return [r[0] for r in await cur.fetchall()]
 
 
-async def approved_actor_ids(db: aiosqlite.Connection, *, after: str | None, limit: int) -> list[str]:
+async def approved_actor_ids(db: Database, *, after: str | None, limit: int) -> list[str]:
     """Approved actors' ids in id order, after `after`: the public export's pages."""
     async with db.execute(
         "SELECT id FROM actors WHERE status = 'approved' AND id > ? ORDER BY id LIMIT ?", (after or "", limit)
@@ -444,7 +443,7 @@ async def approved_actor_ids(db: aiosqlite.Connection, *, after: str | None, lim
         return [r[0] for r in await cur.fetchall()]
 
 
-async def actor_of_invitation(db: aiosqlite.Connection, token_hash: str) -> str | None:
+async def actor_of_invitation(db: Database, token_hash: str) -> str | None:
     async with db.execute("SELECT actor_id FROM invitations WHERE token_hash = ?", (token_hash,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else None
@@ -521,7 +520,8 @@ async def plan(db: Database, q: ActorQuery) -> Plan:
 
 def _matching(p: Plan) -> tuple[str, list[object]]:
     """SQL selecting the matching actors' pk, and its parameters."""
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[object] = []
     if p.expression:
         clauses.append("a.pk IN (SELECT rowid FROM actor_index WHERE actor_index MATCH ?)")
         params.append(p.expression)
@@ -558,12 +558,9 @@ async def count(db: Database, p: Plan) -> int:
     if p.empty:
         return 0
     if p.expression and not p.extra:
-        sql, params = "SELECT count(*) FROM actor_index WHERE actor_index MATCH ?", [p.expression]
-    else:
-        matching, params = _matching(p)
-        sql = f"SELECT count(*) FROM ({matching})"
-    async with db.execute(sql, params) as cur:
-        return (await cur.fetchone())[0]
+        return await readers.count(db, "SELECT count(*) FROM actor_index WHERE actor_index MATCH ?", [p.expression])
+    matching, params = _matching(p)
+    return await readers.count(db, f"SELECT count(*) FROM ({matching})", params)
 
 
 FACET_OF = {"k": "kinds", "t": "topics", "l": "languages"}
@@ -633,11 +630,10 @@ async def responsible(db: Database, topic: str, region: str, languages: list[str
 
 async def responsible_count(db: Database, topic: str, region: str, languages: list[str]) -> int:
     rows_sql, lang_params = _serving_sql(languages)
-    async with db.execute(f"SELECT count(DISTINCT c.actor_id) {rows_sql}", [region, topic, *lang_params]) as cur:
-        return (await cur.fetchone())[0]
+    return await readers.count(db, f"SELECT count(DISTINCT c.actor_id) {rows_sql}", [region, topic, *lang_params])
 
 
-async def coverage(db: aiosqlite.Connection, region: str) -> dict[str, tuple[int, int]]:
+async def coverage(db: Database, region: str) -> dict[str, tuple[int, int]]:
     """Per topic served in the region: (approved actors, their offerings)."""
     async with db.execute(
         "SELECT c.topic, count(DISTINCT c.actor_id), "
@@ -649,7 +645,7 @@ async def coverage(db: aiosqlite.Connection, region: str) -> dict[str, tuple[int
         return {topic: (actors, offerings) for topic, actors, offerings in await cur.fetchall()}
 
 
-async def history_records(db: aiosqlite.Connection, actor_id: str) -> list[api.HistoryRecord]:
+async def history_records(db: Database, actor_id: str) -> list[api.HistoryRecord]:
     """An actor's whole history, oldest first (what a redaction snapshot carries)."""
     async with db.execute(
         "SELECT seq, type, occurred_at, by, changes, subject FROM history WHERE actor_id = ? ORDER BY seq",
@@ -660,7 +656,7 @@ async def history_records(db: aiosqlite.Connection, actor_id: str) -> list[api.H
                 for r in await cur.fetchall()]
 
 
-async def history_by(db: aiosqlite.Connection, account_id: str) -> list[tuple[str, api.HistoryRecord]]:
+async def history_by(db: Database, account_id: str) -> list[tuple[str, api.HistoryRecord]]:
     """(actor id, line) of every change an account made, oldest first (a data export)."""
     async with db.execute(
         "SELECT actor_id, seq, type, occurred_at, by, changes, subject FROM history WHERE by = ? ORDER BY seq",
@@ -672,13 +668,13 @@ async def history_by(db: aiosqlite.Connection, account_id: str) -> list[tuple[st
                 for r in await cur.fetchall()]
 
 
-async def actors_mentioning(db: aiosqlite.Connection, address: str) -> list[str]:
+async def actors_mentioning(db: Database, address: str) -> list[str]:
     async with db.execute("SELECT actor_id FROM actor_mentions WHERE address = ? ORDER BY actor_id",
                           (domain.email_key(address),)) as cur:
         return [r[0] for r in await cur.fetchall()]
 
 
-async def mentions(db: aiosqlite.Connection, actor_id: str, addresses: set[str]) -> bool:
+async def mentions(db: Database, actor_id: str, addresses: set[str]) -> bool:
     if not addresses:
         return False
     marks = ",".join("?" * len(addresses))
@@ -687,7 +683,7 @@ async def mentions(db: aiosqlite.Connection, actor_id: str, addresses: set[str])
         return await cur.fetchone() is not None
 
 
-async def history(db: aiosqlite.Connection, actor_id: str, *, offset: int,
+async def history(db: Database, actor_id: str, *, offset: int,
                   limit: int) -> list[aiosqlite.Row]:
     async with db.execute(
         "SELECT seq, type, occurred_at, by, changes, subject FROM history WHERE actor_id = ? "
@@ -698,11 +694,11 @@ async def history(db: aiosqlite.Connection, actor_id: str, *, offset: int,
 
 # ---- queries: regions ------------------------------------------------------------------
 
-async def _names(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, str]:
+async def _names(db: Database, keys: Iterable[str]) -> dict[str, str]:
     return {ref.ags: ref.name for ref in (await region_refs(db, keys)).values()}
 
 
-async def region_refs(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str, api.RegionRef]:
+async def region_refs(db: Database, keys: Iterable[str]) -> dict[str, api.RegionRef]:
     keys = list(dict.fromkeys(keys))
     if not keys:
         return {}
@@ -711,11 +707,11 @@ async def region_refs(db: aiosqlite.Connection, keys: Iterable[str]) -> dict[str
         return {r[0]: api.RegionRef(ags=r[0], name=r[1], level=r[2]) for r in await cur.fetchall()}
 
 
-async def known_regions(db: aiosqlite.Connection, keys: Iterable[str]) -> set[str]:
+async def known_regions(db: Database, keys: Iterable[str]) -> set[str]:
     return set(await region_refs(db, keys))
 
 
-async def all_regions(db: aiosqlite.Connection) -> dict[str, api.RegionData]:
+async def all_regions(db: Database) -> dict[str, api.RegionData]:
     async with db.execute("SELECT ags, name, level, parent_ags FROM regions") as cur:
         return {
             r[0]: api.RegionData(ags=r[0], name=r[1], level=r[2], parent_ags=r[3])
@@ -723,18 +719,17 @@ async def all_regions(db: aiosqlite.Connection) -> dict[str, api.RegionData]:
         }
 
 
-async def region_count(db: aiosqlite.Connection) -> int:
-    async with db.execute("SELECT count(*) FROM regions") as cur:
-        return (await cur.fetchone())[0]
+async def region_count(db: Database) -> int:
+    return await readers.count(db, "SELECT count(*) FROM regions")
 
 
-async def region_import_version(db: aiosqlite.Connection, state_ags: str) -> int:
+async def region_import_version(db: Database, state_ags: str) -> int:
     async with db.execute("SELECT version FROM region_imports WHERE state_ags = ?", (state_ags,)) as cur:
         row = await cur.fetchone()
     return row[0] if row else 0
 
 
-async def _region_rows(db: aiosqlite.Connection, where: str, params: Sequence[object]) -> list[api.Region]:
+async def _region_rows(db: Database, where: str, params: Sequence[object]) -> list[api.Region]:
     async with db.execute(
         "SELECT r.ags, r.name, r.level, r.parent_ags, "
         "(SELECT count(*) FROM regions c WHERE c.parent_ags = r.ags) AS children "
@@ -746,7 +741,7 @@ async def _region_rows(db: aiosqlite.Connection, where: str, params: Sequence[ob
             for r in rows]
 
 
-async def _paths(db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, list[api.RegionRef]]:
+async def _paths(db: Database, keys: Sequence[str]) -> dict[str, list[api.RegionRef]]:
     """Each region's ancestors, the state first: one query for a whole list."""
     if not keys:
         return {}
@@ -762,12 +757,12 @@ async def _paths(db: aiosqlite.Connection, keys: Sequence[str]) -> dict[str, lis
     return paths
 
 
-async def region(db: aiosqlite.Connection, ags: str) -> api.Region | None:
+async def region(db: Database, ags: str) -> api.Region | None:
     found = await _region_rows(db, "r.ags = ?", (ags,))
     return found[0] if found else None
 
 
-async def list_regions(db: aiosqlite.Connection, *, parent: str | None, level: str | None,
+async def list_regions(db: Database, *, parent: str | None, level: str | None,
                        words: list[str]) -> list[api.Region]:
     clauses, params = [], []
     if parent is not None:
@@ -814,7 +809,7 @@ class Account:
     locale: str
 
 
-async def account_event_applied(db: aiosqlite.Connection, account_id: str, event_id: str) -> bool:
+async def account_event_applied(db: Database, account_id: str, event_id: str) -> bool:
     async with db.execute("SELECT last_event FROM accounts WHERE id = ?", (account_id,)) as cur:
         row = await cur.fetchone()
     return row is not None and row[0] == event_id
@@ -840,7 +835,7 @@ async def _remember_address(db: aiosqlite.Connection, account_id: str, email: st
                      (account_id, domain.email_key(email)))
 
 
-async def account_addresses(db: aiosqlite.Connection, account_id: str) -> set[str]:
+async def account_addresses(db: Database, account_id: str) -> set[str]:
     """Every address the account confirmed (folded); the current one among them."""
     async with db.execute("SELECT address FROM account_addresses WHERE account_id = ?", (account_id,)) as cur:
         found = {r[0] for r in await cur.fetchall()}
@@ -854,7 +849,7 @@ async def set_account_profile(db: aiosqlite.Connection, account_id: str, display
                      (display_name, locale, event_id, account_id))
 
 
-async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[str, Account]:
+async def accounts_by_ids(db: Database, ids: Iterable[str]) -> dict[str, Account]:
     ids = list(dict.fromkeys(ids))
     if not ids:
         return {}
@@ -864,11 +859,11 @@ async def accounts_by_ids(db: aiosqlite.Connection, ids: Iterable[str]) -> dict[
         return {r[0]: Account(*r) for r in await cur.fetchall()}
 
 
-async def emails_of(db: aiosqlite.Connection, ids: Iterable[str]) -> set[str]:
+async def emails_of(db: Database, ids: Iterable[str]) -> set[str]:
     return {a.email for a in (await accounts_by_ids(db, ids)).values()}
 
 
-async def account(db: aiosqlite.Connection, account_id: str) -> Account | None:
+async def account(db: Database, account_id: str) -> Account | None:
     return (await accounts_by_ids(db, [account_id])).get(account_id)
 
 
@@ -879,7 +874,7 @@ async def forget_account(db: aiosqlite.Connection, account_id: str) -> None:
     await db.execute("DELETE FROM account_addresses WHERE account_id = ?", (account_id,))
 
 
-async def account_by_email(db: aiosqlite.Connection, email: str) -> Account | None:
+async def account_by_email(db: Database, email: str) -> Account | None:
     async with db.execute("SELECT id, email, display_name, locale FROM accounts WHERE email = ?",
                           (email.casefold(),)) as cur:
         row = await cur.fetchone()
