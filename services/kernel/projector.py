@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from proto import subjects
 from proto.envelope import Envelope
+from services.kernel.background import stop_task
 from services.kernel.eventfeed import EventFeed
 from services.kernel.logging import get_logger
 from services.kernel.readers import Readers, open_database
@@ -258,10 +259,7 @@ class Projector:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):
-                pass
+            await stop_task(task)
         self._tasks = []
         # Wait for a batch being applied right now: closing under it would lose its commit.
         if self._applying is not None:

@@ -56,3 +56,26 @@ async def test_the_callers_own_cancellation_is_not_swallowed():
     with pytest.raises(asyncio.CancelledError):
         await stopper
     await asyncio.wait([task])
+
+
+async def test_a_task_that_swallowed_its_cancellation_is_cancelled_again(monkeypatch):
+    from services.kernel import background
+
+    monkeypatch.setattr(background, "RECANCEL_AFTER", 0.05)
+    swallowed = 0
+
+    async def loop() -> None:
+        nonlocal swallowed
+        while True:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                if swallowed == 0:
+                    swallowed += 1  # as wait_for's race does once: the loop goes on
+                    continue
+                raise
+
+    task = asyncio.create_task(loop())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(stop_task(task), 2)
+    assert task.cancelled() and swallowed == 1
