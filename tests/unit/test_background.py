@@ -40,7 +40,7 @@ async def test_an_error_raised_on_the_way_out_ends_with_the_task():
 
 
 async def test_the_callers_own_cancellation_is_not_swallowed():
-    async def stubborn() -> None:
+    async def slow_to_stop() -> None:
         while True:  # ignores cancellation for a while, as a loop finishing a batch does
             try:
                 await asyncio.sleep(10)
@@ -48,7 +48,7 @@ async def test_the_callers_own_cancellation_is_not_swallowed():
                 await asyncio.sleep(0.2)
                 return
 
-    task = asyncio.create_task(stubborn())
+    task = asyncio.create_task(slow_to_stop())
     await asyncio.sleep(0)
     stopper = asyncio.create_task(stop_task(task))
     await asyncio.sleep(0.05)
