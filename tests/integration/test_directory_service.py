@@ -108,9 +108,9 @@ async def directory(nc, tmp_path: Path):
     await issuer.publish(js)
     settings = Settings(nats_url="unused", data_dir=tmp_path, public_url="https://lotse.test",
                         log_format="json", log_level="warning")
-    service = await start_service(nc, settings, clock)
-    yield Directory(service, LotseClient(nc), clock, issuer, settings, nc)
-    await service.stop()
+    directory = Directory(await start_service(nc, settings, clock), LotseClient(nc), clock, issuer, settings, nc)
+    yield directory
+    await directory.service.stop()  # the one running now: a test may have restarted it
     # Each test starts from empty streams: the server lives for the whole module.
     for stream in ("DIRECTORY", "IDENTITY", subjects.MAIL_STREAM, f"KV_{subjects.KV_SLUGS}"):
         with contextlib.suppress(Exception):

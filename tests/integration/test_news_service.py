@@ -148,9 +148,10 @@ async def platform(nc, tmp_path: Path):
     news = NewsService(settings_for(tmp_path / "n"), clock)
     await news.start(nc)
     await news.directory.projector.catch_up()
-    yield Platform(directory, news, LotseClient(nc), clock, issuer, nc)
-    await news.stop()
-    await directory.stop()
+    platform = Platform(directory, news, LotseClient(nc), clock, issuer, nc)
+    yield platform
+    await platform.news.stop()  # the ones running now: a test may have restarted them
+    await platform.directory.stop()
     for stream in ("NEWS", "DIRECTORY", "IDENTITY", subjects.MAIL_STREAM, f"KV_{subjects.KV_SLUGS}"):
         with contextlib.suppress(Exception):
             await js.delete_stream(stream)
