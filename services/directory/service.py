@@ -283,11 +283,16 @@ class DirectoryService(ServiceRuntime):
         if (req.id is None) == (req.slug is None):
             raise Invalid("give either an id or a slug", "id")
         viewer = ctx.optional_principal()
-        actor_id = req.id if req.id is not None else await views.actor_id_by_slug(self.db, req.slug or "")
-        state = (await views.read_actors(self.db, [actor_id], self._parsed)).get(actor_id) if actor_id else None
+        state = await self._actor_by(req)
+        if state is None and self.commands and await self.commands.caught_up_further():  # created on another replica?
+            state = await self._actor_by(req)
         if state is None or not domain.can_see(state, viewer):
             raise NotFound("there is no such actor", "id" if req.id is not None else "slug")
         return (await self._replies([state], viewer))[0]
+
+    async def _actor_by(self, req: api.GetActor) -> ActorState | None:
+        actor_id = req.id if req.id is not None else await views.actor_id_by_slug(self.db, req.slug or "")
+        return (await views.read_actors(self.db, [actor_id], self._parsed)).get(actor_id) if actor_id else None
 
     async def get_actors(self, req: api.GetActors, ctx: RequestContext) -> api.ActorList:
         viewer = ctx.optional_principal()
@@ -527,6 +532,8 @@ class DirectoryService(ServiceRuntime):
         principal = ctx.principal()
         hashed = token_hash(req.token)
         actor_id = await views.actor_of_invitation(self.db, hashed)
+        if actor_id is None and self.commands and await self.commands.caught_up_further():
+            actor_id = await views.actor_of_invitation(self.db, hashed)  # invited through another replica
         if actor_id is None:
             raise Invalid("this invitation link is not valid any more: it was used or replaced by a newer one",
                           "token")

@@ -4,6 +4,10 @@ The decision is made by the caller's `decide()` (load state from the view, call 
 domain function). If another writer appended to the aggregate in between, the append loses
 with "wrong last sequence": the view catches up, we decide again on the fresh state and
 retry once; a second loss answers CONFLICT. Nothing is lost silently.
+
+A decision that finds nothing (NOT_FOUND) may have been made on a view a moment behind
+another replica that stored the thing just now; it is decided once more after this view
+caught up, and only if catching up brought anything new.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from proto.envelope import Envelope, Event
-from proto.errors import Conflict, Unavailable
+from proto.errors import Conflict, NotFound, Unavailable
 from services.kernel.eventstore import EventStore, WrongLastSequence
 from services.kernel.projector import Projector
 
@@ -49,7 +53,12 @@ class CommandRunner:
         `decide` returning None means "nothing to change" (an idempotent repeat).
         """
         for attempt in (1, 2):
-            decision = await decide()
+            try:
+                decision = await decide()
+            except NotFound:
+                if attempt == 2 or not await self.caught_up_further():
+                    raise
+                continue
             if decision is None:
                 return None
             envelope = self.store.envelope(decision.event, by, decision.event_id)
@@ -62,10 +71,7 @@ class CommandRunner:
                     raise Conflict(
                         "this was changed by someone else at the same time; reload and try again"
                     ) from None
-                try:
-                    await self.projector.catch_up()
-                except TimeoutError:
-                    raise Unavailable("the service is catching up; try again in a moment", retry_after=1) from None
+                await self.caught_up_further()
                 continue
             try:
                 await self.projector.wait_for(seq)
@@ -76,6 +82,12 @@ class CommandRunner:
                 ) from None
             return Appended(seq, envelope)
         raise AssertionError("unreachable")
+
+    async def caught_up_further(self) -> bool:
+        try:
+            return await self.projector.caught_up_further()
+        except TimeoutError:
+            raise Unavailable("the service is catching up; try again in a moment", retry_after=1) from None
 
     async def append_all(self, decisions: Sequence[Decision], by: str | None, *,
                          in_flight: int = 100) -> list[Appended | None]:

@@ -417,3 +417,10 @@ class Projector:
         """Wait until everything the stream holds now is in the view."""
         info = await self._js.stream_info(self._stream)
         await self.wait_for(info.state.last_seq, timeout)
+
+    async def caught_up_further(self, timeout: float = 10.0) -> bool:
+        """Catch up; True when the view applied something it did not have before. A miss in
+        the view may be a write another replica stored a moment ago: asked again only then."""
+        before = self._applied
+        await self.catch_up(timeout)
+        return self._applied > before

@@ -285,6 +285,8 @@ class NewsService(ServiceRuntime):
         viewer = ctx.optional_principal()
         lang = self._preferred(req.lang)
         state = await views.load_item(self.db, req.id)
+        if state is None and self.commands and await self.commands.caught_up_further():
+            state = await views.load_item(self.db, req.id)  # written through another replica just now
         actor = await views.actor(self.db, state.actor_id) if state else None
         if state is None or not domain.can_read(state, actor, viewer):
             raise NotFound("there is no such item", "id")

@@ -17,6 +17,7 @@ from proto import directory as api
 from proto import identity, subjects
 from proto.client import LotseClient
 from proto.common import Caller
+from proto.errors import NotFound
 from proto.mail import OutgoingMail
 from proto.privacy import FORMER_MEMBER
 from services.directory import views
@@ -165,3 +166,41 @@ async def test_two_replicas_erasing_at_once_append_one_snapshot_per_actor(nc, re
         assert await views.account(service.db, "erika-1") is None
         assert await views.account(service.db, "owner-1") is not None
     assert (await js.stream_info(subjects.stream_name(api.SERVICE))).state.last_seq - appended_before == 4
+
+
+# ---- read-your-writes across replicas ----------------------------------------------------
+
+async def test_what_one_replica_stored_is_found_at_once_through_the_other(nc, replicas, monkeypatch):
+    """Requests are spread over the replicas: a client that created an actor through one and
+    asks the other the next moment finds it there, to read or to change, though that
+    replica's view had not applied the event yet when the request came."""
+    from services.kernel.endpoints import RequestContext
+
+    (first, second), issuer, clock = replicas
+    await announce(nc, clock, [first, second], "owner-2", "otto@beispiel.example", "Otto Owner")
+    assert first.projector is not None and second.projector is not None
+    slow_write = second.projector._write
+
+    async def late_write(*args, **kwargs):  # the second replica's disk is slow today
+        await asyncio.sleep(0.3)
+        await slow_write(*args, **kwargs)
+
+    monkeypatch.setattr(second.projector, "_write", late_write)
+
+    def as_otto(service: DirectoryService) -> RequestContext:
+        return RequestContext(caller=Caller(token=issuer.token("owner-2")), verifier=service.verifier,
+                              correlation_id="test")
+
+    for n in range(4):
+        created = await first.create_actor(api.CreateActor(
+            kind="counselling-service", name=f"Beratung {n}", regions=[SAARBRUECKEN]), as_otto(first))
+        assert second.projector.applied < first.projector.applied  # the second has not seen it yet
+        if n % 2:
+            found = await second.get_actor(api.GetActor(id=created.id), as_otto(second))
+            assert found.name == f"Beratung {n}"
+        else:
+            changed = await second.add_offering(api.AddOffering(actor_id=created.id, name="Sprechstunde"),
+                                                as_otto(second))
+            assert [o.name for o in changed.offerings] == ["Sprechstunde"]
+    with pytest.raises(NotFound):  # what nobody stored is still not there, after one look
+        await second.get_actor(api.GetActor(id="01JNOSUCHACTOR000000000000"), as_otto(second))
