@@ -193,30 +193,42 @@ class Merged:
     """Several newest-first (or soonest-first) lists read as one: each step takes the head
     that comes first by `key`; an item two queries share is shown once. The cursor is each
     query's own cursor (None: from its start, "": done), so the next page goes on from
-    exactly where each one stopped — nothing skipped, nothing twice."""
+    exactly where each one stopped — nothing skipped, nothing twice.
+
+    `key` ends with the item's id, to break ties; the service breaks them its own way, so
+    among items of one moment (`key` without its last part) a shared item can sit at one
+    query's head and behind another of that moment in the next. Within a page it is then
+    passed over as seen; across pages, the cursor also carries the ids already shown of the
+    moment the page ended on."""
 
     def __init__(self, names: list[str], cursor: str | None) -> None:
         self.names = names
         self.positions: dict[str, str | None] = dict.fromkeys(names)
+        self.moment: str | None = None  # the last shown item's moment, and the ids shown of it
+        self.shown: set[str] = set()
+        held: Any = {}
         if cursor:
             try:
                 held = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
             except (ValueError, binascii.Error):
                 held = {}
-            if isinstance(held, dict):
-                self.positions.update({k: v for k, v in held.items() if k in self.positions
-                                       and (v is None or isinstance(v, str))})
+        if isinstance(held, dict) and isinstance(held.get("p"), dict):
+            self.positions.update({k: v for k, v in held["p"].items() if k in self.positions
+                                   and (v is None or isinstance(v, str))})
+            tie = held.get("t")
+            if isinstance(tie, list) and len(tie) == 2 and isinstance(tie[1], list):
+                self.moment, self.shown = str(tie[0]), {str(i) for i in tie[1]}
 
     def pending(self) -> list[str]:
         return [name for name in self.names if self.positions[name] != ""]
 
-    def merge(self, answers: dict[str, tuple[list[tuple[str, T]], bool]], key: Callable[[T], Any],
-              identity: Callable[[T], Any], limit: int) -> tuple[list[T], str | None]:
+    def merge(self, answers: dict[str, tuple[list[tuple[str, T]], bool]], key: Callable[[T], tuple[Any, ...]],
+              identity: Callable[[T], str], limit: int) -> tuple[list[T], str | None]:
         """`answers`: per query, its edges (cursor, value) and whether it has more. The page's
         values and the cursor of the next page (None: nothing more)."""
         heads = {name: list(edges) for name, (edges, _) in answers.items()}
         taken: list[T] = []
-        seen: set[Any] = set()
+        seen: set[str] = set(self.shown)
         while len(taken) < limit:
             ready = [name for name in heads if heads[name]]
             if not ready or any(not heads[name] and more for name, (_, more) in answers.items()):
@@ -226,6 +238,10 @@ class Merged:
             for name in ready:  # the same item at another query's head: taken with it
                 if identity(heads[name][0][1]) == identity(value):
                     self.positions[name] = heads[name].pop(0)[0]
+            moment = repr(key(value)[:-1])
+            if moment != self.moment:
+                self.moment, self.shown = moment, set()
+            self.shown.add(identity(value))
             if identity(value) not in seen:
                 seen.add(identity(value))
                 taken.append(value)
@@ -234,7 +250,8 @@ class Merged:
                 self.positions[name] = ""
         if not self.pending():
             return taken, None
-        raw = json.dumps(self.positions, separators=(",", ":")).encode()
+        held = {"p": self.positions, "t": [self.moment, sorted(self.shown)]}
+        raw = json.dumps(held, separators=(",", ":")).encode()
         return taken, base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
@@ -381,7 +398,7 @@ async def upcoming(page: Page, reading: Reading, after: str | None) -> tuple[lis
     found_all, cursor = merged.merge(
         {q.name: ([(e.cursor, Upcoming(e.occurrence, e.item)) for e in a.edges], a.page_info.has_next_page)
          for q, a in zip(asked, answers, strict=True) if isinstance(a, news.OccurrenceConnection)},
-        soonest_first, lambda u: (u.item.id, u.occurrence.starts_at), PAGE_SIZE)
+        soonest_first, lambda u: f"{u.item.id}@{u.occurrence.starts_at.isoformat()}", PAGE_SIZE)
     return found_all, with_more(reading, "/events", cursor)
 
 
