@@ -26,7 +26,7 @@ import asyncio
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -278,6 +278,25 @@ def with_more(reading: Reading, path: str, cursor: str | None) -> str | None:
     return reading.url(path, after=cursor) if cursor else None
 
 
+async def merged_items(page: Page, reading: Reading, path: str, queries: list[Stream],
+                       ask: Callable[[Stream, str | None], Awaitable[object]],
+                       key: Callable[[news.NewsItem], tuple[Any, ...]], after: str | None,
+                       ) -> tuple[list[news.NewsItem], str | None, LotseError | None]:
+    """A "for me" list of items: each query asked from where it stopped, side by side, and
+    merged; (the page's items, the link to the next page, a filter the service refused)."""
+    merged = Merged([q.name for q in queries], after)
+    asked = [q for q in queries if q.name in merged.pending()]
+    answers = await asyncio.gather(*[ask(q, merged.positions[q.name]) for q in asked])
+    problem = next((refused(page, a) for a in answers if isinstance(a, LotseError)), None)
+    if problem is not None:
+        return [], None, problem
+    items, cursor = merged.merge(
+        {q.name: ([(e.cursor, e.node) for e in a.edges], a.page_info.has_next_page)
+         for q, a in zip(asked, answers, strict=True) if isinstance(a, news.NewsConnection)},
+        key, lambda item: item.id, PAGE_SIZE)
+    return items, with_more(reading, path, cursor), None
+
+
 def refused(page: Page, result: object) -> LotseError | None:
     """A filter the service refuses is shown on the page (400); any other refusal is a problem page."""
     if isinstance(result, LotseError):
@@ -331,18 +350,9 @@ async def feed(
     more: str | None = None
     if reading.for_me:
         assert reading.mine is not None
-        queries = streams(reading.mine, kinds=reading.kinds, languages=reading.languages)
-        merged = Merged([q.name for q in queries], after)
-        asked = [q for q in queries if q.name in merged.pending()]
-        answers = await asyncio.gather(*[page.attempt(client.news_feed, ask(q.filter, merged.positions[q.name]))
-                                         for q in asked])
-        problem = next((refused(page, a) for a in answers if isinstance(a, LotseError)), None)
-        if problem is None:
-            items, cursor = merged.merge(
-                {q.name: ([(e.cursor, e.node) for e in a.edges], a.page_info.has_next_page)
-                 for q, a in zip(asked, answers, strict=True) if isinstance(a, news.NewsConnection)},
-                newest_first, lambda item: item.id, PAGE_SIZE)
-            more = with_more(reading, "/news", cursor)
+        items, more, problem = await merged_items(
+            page, reading, "/news", streams(reading.mine, kinds=reading.kinds, languages=reading.languages),
+            lambda q, cursor: page.attempt(client.news_feed, ask(q.filter, cursor)), newest_first, after)
     else:
         found = await page.attempt(client.news_feed, ask(
             {"kinds": reading.kinds, "topics": reading.topics, "regions": reading.regions,
@@ -445,18 +455,10 @@ async def funding(
     more: str | None = None
     if reading.for_me:
         assert reading.mine is not None
-        queries = streams(reading.mine, kinds=[], languages=reading.languages, all_kinds="funding-programme")
-        merged = Merged([q.name for q in queries], after)
-        asked = [q for q in queries if q.name in merged.pending()]
-        answers = await asyncio.gather(*[page.attempt(client.funding_programmes,
-                                                      ask(q.filter, merged.positions[q.name])) for q in asked])
-        problem = next((refused(page, a) for a in answers if isinstance(a, LotseError)), None)
-        if problem is None:
-            items, cursor = merged.merge(
-                {q.name: ([(e.cursor, e.node) for e in a.edges], a.page_info.has_next_page)
-                 for q, a in zip(asked, answers, strict=True) if isinstance(a, news.NewsConnection)},
-                deadline_first, lambda item: item.id, PAGE_SIZE)
-            more = with_more(reading, "/funding", cursor)
+        items, more, problem = await merged_items(
+            page, reading, "/funding",
+            streams(reading.mine, kinds=[], languages=reading.languages, all_kinds="funding-programme"),
+            lambda q, cursor: page.attempt(client.funding_programmes, ask(q.filter, cursor)), deadline_first, after)
     else:
         found = await page.attempt(client.funding_programmes, ask(
             {"topics": reading.topics, "regions": reading.regions, "languages": reading.languages}, after or None))
