@@ -40,6 +40,7 @@ from gateway.web.headers import page_headers
 from gateway.web.i18n import direction, when
 from gateway.web.links import link_page
 from gateway.web.page import Page, local_path, log, page_of
+from gateway.web.regions import RegionChoice, region_choice
 from proto import directory
 from proto import notifications as api
 from proto.common import Empty
@@ -247,19 +248,24 @@ async def _follows(page: Page) -> list[api.Follow]:
     return (await page.ask(page.gateway.client.notifications.follows, lambda: Empty())).follows
 
 
-def _follows_page(page: Page, follows: list[api.Follow], *, status: int = 200, problem: str | None = None,
-                  target: tuple[str, str, str] | None = None, done: str | None = None) -> Response:
+async def _follows_page(page: Page, follows: list[api.Follow], *, status: int = 200, problem: str | None = None,
+                        target: tuple[str, str, str] | None = None, choice: RegionChoice | None = None) -> Response:
+    if choice is None:
+        choice = await region_choice(page, None, None, None)
     return page.render("follows.html", status=status, personal=True, title=page.t("follows.title"),
                        follows=follows, cadences=CADENCES, topics=directory.TOPICS, kinds=ITEM_KINDS,
-                       problem=problem, target=target, done=done)
+                       problem=problem, target=target, choice=choice, picked=choice.region)
 
 
 @router.get("/follows")
-async def follows_page(page: Page = Depends(page_of), actor: str | None = None,
-                       region: str | None = None) -> Response:
+async def follows_page(page: Page = Depends(page_of), actor: str | None = None, region: str | None = None,
+                       state: str | None = None, district: str | None = None,
+                       municipality: str | None = None) -> Response:
     """The person's follows; `actor`/`region`: the one they asked to follow (the follow
-    button's link without script, or after signing in), with a form to follow it."""
+    button's link without script, or after signing in), with a form to follow it;
+    `state`/`district`/`municipality`: the region picker's choice so far."""
     page.require_signed_in()
+    choice = await region_choice(page, state, district, municipality)
     target = None
     if actor:
         found = await page.ask(page.gateway.client.directory.get_actor, lambda: directory.GetActor(id=actor))
@@ -267,7 +273,7 @@ async def follows_page(page: Page = Depends(page_of), actor: str | None = None,
     elif region:
         place = await page.ask(page.gateway.client.directory.get_region, lambda: directory.GetRegion(ags=region))
         target = ("region", place.ags, place.name)
-    return _follows_page(page, await _follows(page), target=target)
+    return await _follows_page(page, await _follows(page), target=target, choice=choice)
 
 
 @router.post("/follows")
@@ -278,7 +284,7 @@ async def follow(page: Page = Depends(page_of)) -> Response:
     outcome = await page.attempt(page.gateway.client.notifications.follow, lambda: api.FollowRequest.model_validate(
         {"target": {kind: key} if kind in api.FOLLOW_TARGET_TYPES else {}, "email": form.text("email") or "daily"}))
     if isinstance(outcome, LotseError):
-        return _follows_page(page, await _follows(page), status=400, problem=outcome.message)
+        return await _follows_page(page, await _follows(page), status=400, problem=outcome.message)
     return page.redirect(local_path(form.get("next"), "/follows?done=followed"))
 
 
@@ -290,7 +296,7 @@ async def update_follow(page: Page = Depends(page_of)) -> Response:
                                  lambda: api.UpdateFollow.model_validate(
                                      {"follow_id": form.text("followId"), "email": form.text("email")}))
     if isinstance(outcome, LotseError):
-        return _follows_page(page, await _follows(page), status=400, problem=outcome.message)
+        return await _follows_page(page, await _follows(page), status=400, problem=outcome.message)
     return page.redirect(local_path(form.get("next"), "/follows"))
 
 
@@ -301,7 +307,7 @@ async def unfollow(page: Page = Depends(page_of)) -> Response:
     outcome = await page.attempt(page.gateway.client.notifications.unfollow,
                                  lambda: api.Unfollow(follow_id=form.text("followId")))
     if isinstance(outcome, LotseError):
-        return _follows_page(page, await _follows(page), status=400, problem=outcome.message)
+        return await _follows_page(page, await _follows(page), status=400, problem=outcome.message)
     return page.redirect(local_path(form.get("next"), "/follows"))
 
 

@@ -1,5 +1,6 @@
 """On a phone (360×800) against `lotse dev`: a member follows an actor from its page and is told,
-live, when the actor publishes — the inbox grows and the header's badge counts without a reload.
+live, when the actor publishes — the inbox grows and the header's badge counts without a reload —
+and follows a municipality through the region picker.
 The inbox, follows and mail-settings pages pass axe-core like every other page."""
 
 from __future__ import annotations
@@ -68,6 +69,13 @@ async def test_a_member_follows_an_actor_and_hears_live_when_it_publishes(phone)
 
     await phone.open(page, "/follows")
     await page.get_by_text(f"Akteur: {ACTOR}").wait_for()
+    # A region through the picker, one level after the other (the next list comes with htmx).
+    assert not await page.get_by_text("Region: Lebach").count()
+    await page.locator("#follow-region-picker-district").select_option("10044")
+    await page.locator("#follow-region-picker-municipality").select_option("10044112")
+    await page.get_by_role("button", name="Lebach folgen").click()
+    await page.wait_for_url("**/follows?done=followed")
+    await page.get_by_text("Region: Lebach").wait_for()
     await phone.check(page, "follows")
     await phone.open(page, "/notifications/settings")
     await page.get_by_label("Uhrzeit der Zusammenfassungen").select_option("18")
