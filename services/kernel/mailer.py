@@ -38,7 +38,6 @@ from services.kernel.settings import Settings
 log = get_logger("mailer")
 
 MAX_DELAY = 15 * 60.0
-BULK_ACK_WAIT = 30.0
 BULK_BATCH = 10
 # Notification mail waits while `defer_bulk` says something more urgent runs in the same
 # process (a fan-out's inbox and live delivery), but never longer than this at a stretch.
@@ -90,14 +89,24 @@ class Mailer:
             config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=120, max_deliver=-1,
                                       max_ack_pending=100))
         # Notification mail comes in thousands: a batch held by a mailer that died goes to
-        # another within BULK_ACK_WAIT; each mail tells the server it is being sent (in_progress).
+        # another within `mail_ack_wait`; each mail tells the server it is being sent (in_progress).
+        bulk_config = api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=self._settings.mail_ack_wait,
+                                         max_deliver=-1, max_ack_pending=100)
         self._bulk = await self._js.pull_subscribe(
-            subjects.MAIL_BULK, durable=subjects.MAIL_BULK_CONSUMER, stream=subjects.MAIL_STREAM,
-            config=api.ConsumerConfig(ack_policy=api.AckPolicy.EXPLICIT, ack_wait=BULK_ACK_WAIT, max_deliver=-1,
-                                      max_ack_pending=100))
+            subjects.MAIL_BULK, durable=subjects.MAIL_BULK_CONSUMER, stream=subjects.MAIL_STREAM, config=bulk_config)
+        await self._keep_ack_wait(bulk_config)
         self._task = asyncio.create_task(self._run(), name="mailer")
         log.info("mailer.start", transport="smtp" if self._settings.smtp_host else "files",
                  outbox=None if self._settings.smtp_host else str(self.outbox_dir))
+
+    async def _keep_ack_wait(self, wanted: api.ConsumerConfig) -> None:
+        """pull_subscribe leaves an existing consumer as it is: a changed setting is applied
+        here, or it would only ever reach a deployment whose queue is new."""
+        info = await self._js.consumer_info(subjects.MAIL_STREAM, subjects.MAIL_BULK_CONSUMER)
+        if info.config.ack_wait != wanted.ack_wait:
+            info.config.ack_wait = wanted.ack_wait
+            await self._js.add_consumer(subjects.MAIL_STREAM, config=info.config)
+            log.info("mailer.ack_wait_changed", seconds=wanted.ack_wait)
 
     async def stop(self) -> None:
         await stop_task(self._task)

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password")
     smtp_starttls: bool = Field(True, description="upgrade the SMTP connection with STARTTLS")
     mail_from: str = Field("Lotse <no-reply@lotse.localhost>", description="sender of every mail")
+    mail_ack_wait: float = Field(
+        30.0, ge=10.0, description="seconds after which notification mail held by a notifications replica that "
+                                   "stopped answering goes to another; each mail being sent extends it; at least 10")
     secret_key: SecretStr | None = Field(
         None,
         description="encrypts identity's signing keys at rest; unset: generated once into <data_dir>/secret.key",
