@@ -19,8 +19,11 @@ install: $(STAMP)
 dev: $(STAMP)
 	$(BIN)/lotse dev
 
+# Two workers, one test module at a time each: most tests wait on processes and sockets.
+# TEST_WORKERS=0 runs everything in one process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # README's pictures: the browser journeys, saving their screenshots into docs/.
 screenshots: $(STAMP)

@@ -24,11 +24,14 @@ def smtp():
 # ---- browser tests: say plainly when they did not run ------------------------------------
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ARG001
-    from tests.support.browser import SKIPPED
+    from tests.support.browser import SKIP_PREFIX
 
-    if SKIPPED:
+    reasons = [report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
+               if isinstance(report.longrepr, tuple) and SKIP_PREFIX in report.longrepr[2]]
+    if reasons:
+        reason = reasons[0].split(SKIP_PREFIX, 1)[1]
         terminalreporter.write_sep("=", "browser tests SKIPPED", yellow=True, bold=True)
-        terminalreporter.write_line(f"{SKIPPED[0]} — {len(SKIPPED)} browser test(s) did not run. "
+        terminalreporter.write_line(f"{reason} — {len(reasons)} browser test(s) did not run. "
                                     "Install Debian's chromium (apt-get install chromium) to run them; "
                                     "LOTSE_REQUIRE_BROWSER=1 (as in CI) turns this skip into a failure.")
 

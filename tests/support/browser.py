@@ -18,7 +18,9 @@ AXE = Path(__file__).resolve().parents[1] / "browser" / "vendor" / "axe-core-4.1
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 PHONE = {"width": 360, "height": 800}
-SKIPPED: list[str] = []  # reasons, for the run's summary
+# Begins the reason of every browser skip: the run's summary (tests/conftest.py) finds them
+# among the reports, which pytest-xdist's workers send to the controlling process.
+SKIP_PREFIX = "browser not found: "
 
 
 def chromium_path() -> str:
@@ -26,10 +28,9 @@ def chromium_path() -> str:
     path = os.environ.get("LOTSE_CHROMIUM", "/usr/bin/chromium")
     if Path(path).is_file() or shutil.which(path):
         return path
-    reason = f"no Chromium at {path}"
+    reason = f"{SKIP_PREFIX}no Chromium at {path}"
     if os.environ.get("LOTSE_REQUIRE_BROWSER") == "1":
         pytest.fail(f"{reason}, and LOTSE_REQUIRE_BROWSER=1 requires the browser tests to run")
-    SKIPPED.append(reason)
     pytest.skip(reason)
 
 

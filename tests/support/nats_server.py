@@ -6,6 +6,7 @@ the official NATS image instead of the local binary.
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 import signal
@@ -24,10 +25,26 @@ from pathlib import Path
 NATS_IMAGE = "nats:2.15.1-alpine"
 
 
+# Ports come from below the kernel's ephemeral range (32768-60999 on Linux), one range per
+# pytest-xdist worker: a port the kernel hands out (port 0) can be given to another worker,
+# or to an outgoing connection, between the choice and the server's bind — seen as a cluster
+# node that never listened while two workers ran.
+PORT_SPAN = 3000
+_WORKER = int((os.environ.get("PYTEST_XDIST_WORKER") or "gw0").removeprefix("gw") or 0)
+_ports = itertools.count()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    base = 20000 + (_WORKER % 4) * PORT_SPAN
+    for _ in range(PORT_SPAN):
+        port = base + next(_ports) % PORT_SPAN
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))  # without SO_REUSEADDR: also refused while in TIME_WAIT
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {base}-{base + PORT_SPAN - 1}")
 
 
 def nats_server_binary() -> str:
