@@ -34,6 +34,7 @@ from typing import Any
 import nats.errors
 import nats.js.errors
 from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
 from proto.client import request_riding_reconnects
@@ -131,3 +132,16 @@ class PatientJetStream(JetStreamContext):
 
 def patient_jetstream(nc: NATS, patience: float) -> PatientJetStream:
     return PatientJetStream(nc, patience)
+
+
+async def pull(sub: JetStreamContext.PullSubscription, batch: int, timeout: float) -> list[Msg]:
+    """Up to `batch` messages of a pull consumer, or none when nothing came in `timeout`.
+
+    nats-py says "nothing came" with its own TimeoutError on most paths, but with a bare
+    asyncio.TimeoutError when the deadline runs out between its two pull requests (a short
+    timeout on a busy loop, nats/js/client.py `_fetch_n`) — which an `except
+    nats.errors.TimeoutError` let through as a failure. Its own is a subclass of the bare one."""
+    try:
+        return await sub.fetch(batch, timeout=timeout)
+    except asyncio.TimeoutError:
+        return []

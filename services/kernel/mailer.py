@@ -22,7 +22,6 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import aiosmtplib
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from pydantic import ValidationError
@@ -31,6 +30,7 @@ from proto import subjects
 from proto.mail import OutgoingMail
 from services.kernel import workqueues
 from services.kernel.background import stop_task
+from services.kernel.jetstream import pull
 from services.kernel.clock import Clock
 from services.kernel.logging import get_logger
 from services.kernel.settings import Settings
@@ -154,13 +154,11 @@ class Mailer:
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription, batch: int, timeout: float) -> list[Msg]:
         try:
-            return await sub.fetch(batch, timeout=timeout)
-        except nats.errors.TimeoutError:
-            return []
+            return await pull(sub, batch, timeout)
         except asyncio.CancelledError:
             raise
         except Exception as e:
-            log.warning("mailer.fetch_failed", error=str(e))
+            log.warning("mailer.fetch_failed", error=repr(e))
             await asyncio.sleep(1)
             return []
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Generic, TypeVar
 
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -32,6 +31,7 @@ from proto.envelope import new_id
 from proto.errors import Conflict
 from services.kernel import workqueues
 from services.kernel.background import stop_task
+from services.kernel.jetstream import pull
 from services.kernel.logging import get_logger
 from services.kernel.streams import ensure_stream
 
@@ -134,13 +134,11 @@ class Tasks:
         assert self._sub is not None
         while True:
             try:
-                msgs = await self._sub.fetch(20, timeout=5)
-            except nats.errors.TimeoutError:
-                continue
+                msgs = await pull(self._sub, 20, 5)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                log.warning("tasks.fetch_failed", service=self._service, error=str(e))
+                log.warning("tasks.fetch_failed", service=self._service, error=repr(e))
                 await asyncio.sleep(1)
                 continue
             # Tasks are independent: run a batch side by side (a mail render waits on NATS).

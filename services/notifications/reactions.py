@@ -19,7 +19,6 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 import aiosqlite
-import nats.errors
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
 
@@ -27,6 +26,7 @@ from proto import directory, identity, subjects
 from proto.envelope import Envelope
 from services.kernel import privacy
 from services.kernel.background import stop_task
+from services.kernel.jetstream import pull
 from services.kernel.logging import get_logger
 from services.kernel.streams import wait_for_event_stream
 from services.notifications import views
@@ -152,13 +152,11 @@ class Reaction:
         assert self._sub is not None
         while True:
             try:
-                msgs = await self._sub.fetch(1, timeout=5)
-            except nats.errors.TimeoutError:
-                continue
+                msgs = await pull(self._sub, 1, 5)
             except asyncio.CancelledError:
                 raise
             except Exception as e:
-                log.warning("reaction.fetch_failed", durable=self._durable, error=str(e))
+                log.warning("reaction.fetch_failed", durable=self._durable, error=repr(e))
                 await asyncio.sleep(1)
                 continue
             for msg in msgs:
