@@ -123,7 +123,12 @@ class KeyRing:
         published = []
         for kid in kids:
             entry = await self._public.get(kid)
-            published.append((datetime.fromisoformat(json.loads(entry.value or b"{}")["created_at"]), kid))
+            try:
+                published.append((datetime.fromisoformat(json.loads(entry.value or b"{}")["created_at"]), kid))
+            except (ValueError, KeyError, TypeError):
+                # Not one of ours (put there by an operator, or a test's issuer): never
+                # withdrawn here, and no reason to stop withdrawing ours.
+                log.warning("identity.key_not_ours", kid=kid)
         published.sort()
         # A key was replaced when the next newer key was created.
         for (created, kid), (replaced_at, _) in zip(published, published[1:]):

@@ -18,6 +18,7 @@ only after their own event is in the view. Queries go through `reader` (readers.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -53,6 +54,25 @@ PROGRESS_EVERY = 3.0  # seconds between progress lines while catching up
 CATCH_UP_BATCHES = 5  # reads per transaction while catching up (see _run)
 CATCH_UP_CACHE = -131072  # KiB of page cache while catching up (128 MB): a rebuild's indexes stay in memory
 STEADY_CACHE = -32768  # as open_database sets it (readers.py)
+BUSY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries of a batch the file was locked for; then the last again
+
+# A service's view file is written by several projectors — its own stream's and those of the
+# streams it follows (follower.py) — each on its own connection. SQLite lets one of them
+# write at a time and makes the others wait `busy_timeout` (5 s) at most: a catch-up
+# transaction of thousands of events outlasts that, and the waiting projector got "database
+# is locked". So the projectors of one process take turns on a file here, and a lock from
+# elsewhere (another process, an operator's sqlite3 shell) is waited out, never taken for a
+# broken event.
+_WRITING: dict[str, asyncio.Lock] = {}
+
+
+def _writing(path: Path) -> asyncio.Lock:
+    return _WRITING.setdefault(str(path.resolve()), asyncio.Lock())
+
+
+def _busy(error: Exception) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in str(error) or "busy" in str(error))
 
 PROJECTION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection (
@@ -111,6 +131,8 @@ class Projector:
         self._reopen = False  # set by the watch when the view stalls behind the stream
         self._applying: asyncio.Future[None] | None = None  # the batch being applied
         self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
+        self.busy_waits = 0  # tries of a batch that found the file locked (see _store)
         self.caught_up = asyncio.Event()
         self.failed: str | None = None  # set when an event could not be applied: unhealthy
         self.writer: aiosqlite.Connection | None = None
@@ -256,6 +278,7 @@ class Projector:
                 stalled_since = None
 
     async def stop(self) -> None:
+        self._stopping = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -365,9 +388,9 @@ class Projector:
         last = fresh[-1].seq
         assert self.writer is not None
         try:
-            await self._write(events, last)
+            if not await self._store(events, last):
+                return  # stopping while the file was locked: the restart reads this batch again
         except Exception as e:
-            await self.writer.rollback()
             if len(fresh) > 1:
                 # Apply the batch one event at a time: all before the culprit go in, and the
                 # culprit is named, as if the events had arrived one by one.
@@ -384,6 +407,31 @@ class Projector:
             self._check_caught_up()
             self._changed.notify_all()
         await self._settle()
+
+    async def _store(self, events: list[Applied], last: int) -> bool:
+        """Write the batch in one transaction, taking turns with the other projectors on
+        this file; a lock held elsewhere is waited out. False when stopped while waiting."""
+        assert self.writer is not None
+        tries = 0
+        while True:
+            try:
+                async with _writing(self._path):
+                    try:
+                        await self._write(events, last)
+                    except Exception:
+                        await self.writer.rollback()
+                        raise
+                return True
+            except Exception as e:
+                if not _busy(e):
+                    raise
+                if self._stopping:
+                    return False
+                pause = BUSY_PAUSES[min(tries, len(BUSY_PAUSES) - 1)]
+                tries += 1
+                self.busy_waits += 1
+                log.warning("projector.busy", stream=self._stream, seq=last, tries=tries, error=str(e))
+                await asyncio.sleep(pause)
 
     async def _write(self, events: list[Applied], last: int) -> None:
         assert self.writer is not None

@@ -4,6 +4,7 @@ every service learns of a new key through the watched JWKS bucket."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import pytest
@@ -63,9 +64,17 @@ async def test_rotation_keeps_old_tokens_valid_through_the_overlap(nc, tmp_path)
     assert verifier.verify(new_token)
     assert verifier.verify(old_token)  # within the overlap the old key still verifies
 
+    # A public key put into the bucket by someone else, without identity's `created_at`:
+    # it must not stop identity from withdrawing its own replaced key (nor be withdrawn).
+    await (await js.key_value(subjects.KV_JWKS)).put("foreign", json.dumps({"kty": "OKP", "kid": "foreign"}).encode())
     clock.advance(OVERLAP + timedelta(seconds=1))
     await ring.refresh()
-    await wait_for_kids(verifier, {ring.current_kid})
+    for _ in range(100):
+        if first_kid not in verifier.key_ids:
+            break
+        await asyncio.sleep(0.05)
+    assert first_kid not in verifier.key_ids and ring.current_kid in verifier.key_ids
+    assert "foreign" in await (await js.key_value(subjects.KV_JWKS)).keys()
     with pytest.raises(Unauthenticated, match="not valid"):
         verifier.verify(old_token)
     await verifier.stop()
