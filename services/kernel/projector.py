@@ -159,7 +159,9 @@ class Projector:
         found = row[0] if row else 0
         if version and found != version:
             # A view of an older schema: it is only a view, so build it anew from the stream.
-            log.warning("projector.schema_changed", file=str(self._path), found=found, version=version)
+            # A new file has version 0 too: nothing to warn about (every first `make dev` did).
+            (log.warning if found else log.info)("projector.schema_changed", file=str(self._path),
+                                                 found=found, version=version)
             await self.writer.close()
             for leftover in self._path.parent.glob(self._path.name + "*"):
                 leftover.unlink()
