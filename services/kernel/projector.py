@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
+import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -63,11 +64,14 @@ BUSY_PAUSES = (0.1, 0.2, 0.5, 1.0, 2.0)  # between tries of a batch the file was
 # is locked". So the projectors of one process take turns on a file here, and a lock from
 # elsewhere (another process, an operator's sqlite3 shell) is waited out, never taken for a
 # broken event.
-_WRITING: dict[str, asyncio.Lock] = {}
+# Per event loop (an asyncio lock belongs to the loop it first waited on; tests run several).
+_WRITING: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary())
 
 
 def _writing(path: Path) -> asyncio.Lock:
-    return _WRITING.setdefault(str(path.resolve()), asyncio.Lock())
+    locks = _WRITING.setdefault(asyncio.get_running_loop(), {})
+    return locks.setdefault(str(path.resolve()), asyncio.Lock())
 
 
 def _busy(error: Exception) -> bool:
