@@ -87,8 +87,7 @@ class DirectoryService(ServiceRuntime):
         assert self.js is not None and self.projector is not None
         replicas = self.settings.nats_stream_replicas
         self.slugs = Claims(await ensure_kv(self.js, subjects.KV_SLUGS, replicas=replicas))
-        self.accounts = Follower(self.js, identity.SERVICE, self.database_path, AccountsView(), replicas)
-        await self.accounts.start()
+        self.accounts = await self.follow_stream(identity.SERVICE, AccountsView())
         # The shipped regions, once: at the first start of the first replica. Another
         # replica starting at the same moment loses the append race, catches up, finds
         # them imported and appends nothing. A view still being rebuilt may not know yet
@@ -111,8 +110,6 @@ class DirectoryService(ServiceRuntime):
             self._shipping.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._shipping
-        if self.accounts is not None:
-            await self.accounts.stop()
 
     # ---- helpers ---------------------------------------------------------------------
 

@@ -143,6 +143,10 @@ class Projector:
         self.reader: Readers | None = None
 
     @property
+    def stream(self) -> str:
+        return self._stream
+
+    @property
     def applied(self) -> int:
         return self._applied
 

@@ -9,6 +9,9 @@ A view far behind its stream (a deleted file being rebuilt) never stops the star
 service waits up to `startup_wait` seconds for it, then starts its endpoints anyway. Until
 the view has caught up they answer UNAVAILABLE, saying how far the rebuild is, and the
 service's ping (`$SRV.PING`, which the gateway's /readyz asks) says `view: catching-up`.
+The views a service keeps of other services' streams in the same file (its followers,
+started with `follow_stream`) count the same: an actor's members have no names until identity's
+accounts are back, so the service is not ready before they are.
 
 A service that holds personal data (its contract inherits
 `proto.privacy.PersonalDataContract`) returns its declaration from `personal_data()`; the
@@ -40,6 +43,7 @@ from services.kernel.clock import Clock
 from services.kernel.commands import CommandRunner
 from services.kernel.endpoints import Endpoints, RequestContext
 from services.kernel.eventstore import EventStore
+from services.kernel.follower import Follower
 from services.kernel.jetstream import patient_jetstream
 from services.kernel.logging import get_logger
 from services.kernel.privacy import Eraser, PersonalData
@@ -73,6 +77,7 @@ class ServiceRuntime:
         self.eraser: Eraser | None = None
         self._holds_personal_data = PersonalDataContract.erasure_blockers.verb in specs
         self._tracker: asyncio.Task[None] | None = None
+        self.followers: list[Follower] = []  # views of other streams in this file (see `follow_stream`)
 
     @property
     def database_path(self) -> Path:
@@ -93,15 +98,13 @@ class ServiceRuntime:
         await self.verifier.start(nc)
         self.projector = Projector(self.js, self.name, self.database_path, self.view)
         await self.projector.start()
-        try:
-            await asyncio.wait_for(self.projector.caught_up.wait(), self.settings.startup_wait)
-        except TimeoutError:
-            applied, target = self.projector.progress()
-            log.warning("service.starting_behind", service=self.name, applied=applied, of=target)
+        deadline = asyncio.get_running_loop().time() + self.settings.startup_wait
+        await self._wait_for_views([self.projector], deadline)
         self.store = EventStore(self.js, self.name, self.clock)
         self.commands = CommandRunner(self.store, self.projector)
         self.client = LotseClient(nc, timeout=self.settings.request_timeout)
         await self.on_start()
+        await self._wait_for_views([f.projector for f in self.followers], deadline)
         data = self.personal_data()
         if (data is not None) != self._holds_personal_data:
             raise RuntimeError(f"{self.name}: its contract and personal_data() must both declare personal data")
@@ -110,33 +113,66 @@ class ServiceRuntime:
             await self.eraser.start()
         self._report_view()
         await self.endpoints.start(nc, self.verifier, gate=self._unavailable)
-        if self.projector.catching_up:
+        if self.catching_up:
             self._tracker = asyncio.create_task(self._track_catch_up(), name=f"{self.name}-catch-up")
-        log.info("service.started", service=self.name, catching_up=self.projector.catching_up)
+        log.info("service.started", service=self.name, catching_up=self.catching_up)
+
+    async def follow_stream(self, service: str, view: View) -> Follower:
+        """Keep a view of another service's stream in this service's file, from `on_start`.
+        It counts for readiness as the service's own view does, and stops with the service."""
+        assert self.js is not None
+        follower = Follower(self.js, service, self.database_path, view, self.settings.nats_stream_replicas)
+        await follower.start()
+        self.followers.append(follower)
+        return follower
+
+    def _views(self) -> list[Projector]:
+        own = [self.projector] if self.projector is not None else []
+        return own + [f.projector for f in self.followers]
+
+    @property
+    def catching_up(self) -> bool:
+        """A view of the file is still being rebuilt: its own or one of its followers'."""
+        return any(p.catching_up for p in self._views())
+
+    def _progress(self) -> tuple[int, int]:
+        """Events applied and to apply, over all views of the file."""
+        progress = [p.progress() for p in self._views()]
+        return sum(a for a, _ in progress), sum(t for _, t in progress)
+
+    async def _wait_for_views(self, views: list[Projector], deadline: float) -> None:
+        """Give views being rebuilt until `deadline` (start-up's wait), then start anyway."""
+        for projector in views:
+            try:
+                await asyncio.wait_for(projector.caught_up.wait(),
+                                       max(0.0, deadline - asyncio.get_running_loop().time()))
+            except TimeoutError:
+                applied, target = projector.progress()
+                log.warning("service.starting_behind", service=self.name, stream=projector.stream,
+                            applied=applied, of=target)
 
     def _unavailable(self) -> str | None:
         """Why the service cannot answer now, or None."""
-        if self.projector is None or not self.projector.catching_up:
+        if not self.catching_up:
             return None
-        applied, target = self.projector.progress()
+        applied, target = self._progress()
         return (f"the {self.name} service is rebuilding its view ({applied:,} of {target:,} events); "
                 "try again in a moment")
 
     def _report_view(self) -> None:
-        assert self.projector is not None
-        applied, target = self.projector.progress()
+        applied, target = self._progress()
         self.endpoints.status.update(
-            view="catching-up" if self.projector.catching_up else "ready", applied=str(applied), of=str(target))
+            view="catching-up" if self.catching_up else "ready", applied=str(applied), of=str(target))
 
     async def _track_catch_up(self) -> None:
-        assert self.projector is not None
-        while self.projector.catching_up:
+        while self.catching_up:
+            waiting = [p for p in self._views() if p.catching_up]
             try:
-                await asyncio.wait_for(self.projector.caught_up.wait(), 1.0)
+                await asyncio.wait_for(waiting[0].caught_up.wait(), 1.0)
             except TimeoutError:
                 pass
             self._report_view()
-        log.info("service.caught_up", service=self.name, applied=self.projector.applied)
+        log.info("service.caught_up", service=self.name, applied=self._progress()[0])
 
     async def stop(self) -> None:
         if self._tracker is not None:
@@ -146,6 +182,9 @@ class ServiceRuntime:
         if self.eraser is not None:
             await self.eraser.stop()
         await self.on_stop()
+        for follower in reversed(self.followers):
+            await follower.stop()
+        self.followers = []
         if self.projector:
             await self.projector.stop()
         await self.verifier.stop()

@@ -24,6 +24,7 @@ from datetime import UTC, date, datetime, timedelta
 
 
 from proto import directory as vocab
+from proto import identity
 from proto import news as api
 from proto.envelope import Event, new_id
 from proto.privacy import FORMER_MEMBER
@@ -102,15 +103,14 @@ class NewsService(ServiceRuntime):
 
     async def on_start(self) -> None:
         assert self.js is not None and self.projector is not None
-        replicas = self.settings.nats_stream_replicas
-        self.directory = Follower(self.js, vocab.SERVICE, self.database_path, DirectoryFacts(), replicas)
-        self.accounts = Follower(self.js, "identity", self.database_path, AccountsView(), replicas)
-        await self.directory.start()
-        await self.accounts.start()
-        await self.projector.catch_up()
-        await self.directory.projector.catch_up()
-        # Items that fell due while no replica ran go out now, before any request is answered.
-        await self.publish_due()
+        self.directory = await self.follow_stream(vocab.SERVICE, DirectoryFacts())
+        self.accounts = await self.follow_stream(identity.SERVICE, AccountsView())
+        # Items that fell due while no replica ran go out now, before any request is answered;
+        # while a view is being rebuilt (requests are refused then), once it has caught up.
+        if not self.catching_up:
+            await self.projector.catch_up()
+            await self.directory.projector.catch_up()
+            await self.publish_due()
         self._scheduler = asyncio.create_task(self._schedule(), name="news-scheduler")
 
     async def on_stop(self) -> None:
@@ -121,13 +121,12 @@ class NewsService(ServiceRuntime):
             except asyncio.CancelledError:
                 pass
             self._scheduler = None
-        for follower in (self.accounts, self.directory):
-            if follower is not None:
-                await follower.stop()
 
     async def _schedule(self) -> None:
         while True:
             await asyncio.sleep(self.schedule_interval)
+            if self.catching_up:
+                continue  # a view missing items or actors would decide wrongly
             try:
                 await self.publish_due()
             except asyncio.CancelledError:

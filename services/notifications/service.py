@@ -35,6 +35,7 @@ from nats.js.errors import NotFoundError
 from nats.js.kv import KeyValue
 
 from proto import directory as vocab
+from proto import identity
 from proto import news, subjects
 from proto import notifications as api
 from proto.common import Empty
@@ -97,10 +98,8 @@ class NotificationsService(ServiceRuntime):
     async def on_start(self) -> None:
         assert self.js is not None
         replicas = self.settings.nats_stream_replicas
-        self.directory = Follower(self.js, vocab.SERVICE, self.database_path, DirectoryFacts(), replicas)
-        self.accounts = Follower(self.js, "identity", self.database_path, AccountsView(), replicas)
-        await self.directory.start()
-        await self.accounts.start()
+        self.directory = await self.follow_stream(vocab.SERVICE, DirectoryFacts())
+        self.accounts = await self.follow_stream(identity.SERVICE, AccountsView())
         self.claims = await ensure_kv(self.js, subjects.KV_DIGESTS, ttl=CLAIM_TTL, replicas=replicas)
         self.fanout = Reaction(self.js, stream_of=news.SERVICE, durable="fanout", handler=self._on_news,
                                replicas=replicas)
@@ -128,9 +127,6 @@ class NotificationsService(ServiceRuntime):
             await reaction.stop()
         if self.mailer:
             await self.mailer.stop()
-        for follower in (self.accounts, self.directory):
-            if follower is not None:
-                await follower.stop()
 
     def personal_data(self) -> NotificationsPersonalData:
         return NotificationsPersonalData(self)

@@ -607,6 +607,46 @@ async def test_a_view_that_cannot_catch_up_in_the_start_up_wait_starts_and_says_
     assert directory.service.projector.applied == last
 
 
+async def test_a_rebuilt_view_answers_only_once_the_accounts_it_keeps_are_back_too(directory):
+    """The directory's file holds identity's accounts as well: after a deleted view, an actor's
+    members must not come back without their names while that part is still being rebuilt."""
+    owner = await directory.account("acc-owner", "owner@example.org", "Olga Owner")
+    actor = await directory.approved(owner, name="Nachbarschaftshilfe Burbach")
+    js = directory.nc.jetstream()
+    store = EventStore(js, identity.SERVICE, directory.clock)
+    acks = []
+    for n in range(5_000):  # many accounts, appended after the owner's: they come back last
+        account_id = f"acc-bulk-{n}"
+        envelope = store.envelope(identity.AccountRegistered(
+            account_id=account_id, username=account_id, email=f"{account_id}@example.org", display_name=f"P {n}",
+            locale="de", role="member", password_hash=None, confirm_token_hash=None, confirm_expires_at=None,
+        ), None)
+        acks.append(js.publish_async(subjects.aggregate_subject(identity.SERVICE, "account", account_id),
+                                     envelope.model_dump_json().encode(), headers={subjects.MSG_ID: envelope.id}))
+    await asyncio.gather(*acks)
+    await directory.service.stop()
+    for leftover in directory.service.database_path.parent.glob("directory.sqlite3*"):
+        leftover.unlink()
+
+    settings = directory.settings.model_copy(update={"startup_wait": 0.0})
+    directory.service = await start_service(directory.nc, settings, directory.clock)
+    refused = 0
+    for _ in range(600):
+        try:
+            back = await directory.client.directory.get_actor(api.GetActor(id=actor.id), owner)
+        except Unavailable as e:
+            assert "rebuilding its view" in e.message
+            refused += 1
+            await asyncio.sleep(0.05)
+            continue
+        assert [m.display_name for m in back.members] == ["Olga Owner"]
+        break
+    else:
+        pytest.fail("the directory never caught up")
+    assert refused > 0  # it was asked while the accounts were still coming back
+    assert (await health.status(directory.nc, "directory")).ready
+
+
 # ---- public export and invitation pages ----------------------------------------------
 
 async def test_the_public_export_pages_through_approved_actors_as_anyone_sees_them(directory):
