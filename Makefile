@@ -20,10 +20,11 @@ dev: $(STAMP)
 	$(BIN)/lotse dev
 
 # Two workers, one test module at a time each: most tests wait on processes and sockets.
-# TEST_WORKERS=0 runs everything in one process.
+# TEST_WORKERS=0 runs everything in one process. The slowest tests are listed at the end,
+# to keep the whole run under ten minutes on purpose rather than by luck.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 # README's pictures: the browser journeys, saving their screenshots into docs/.
 screenshots: $(STAMP)
