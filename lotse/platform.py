@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
@@ -123,6 +124,17 @@ class Platform:
         self._connections.clear()
 
 
+def settle_the_heap() -> None:
+    """Once a process has started: what start-up built (schemas, models, templates, the
+    regions, the sample data's imports) lives as long as the process, so freeze it out of
+    the collector's sight — its full passes walked all of it, again and again. In a
+    measurement here they were a third of deciding a 10,000-person fan-out (median 169-196
+    -> 123-131 ms); they show in every request's tail. Only for a process of its own: a
+    test that starts platforms in-process would keep each one's garbage for good."""
+    gc.collect()
+    gc.freeze()
+
+
 async def run_until_signalled(
     platform: Platform,
     after_start: Callable[[], Awaitable[None]] | None = None,
@@ -144,6 +156,7 @@ async def run_until_signalled(
         await platform.start()
         if after_start is not None:
             await after_start()
+        settle_the_heap()
 
     starting = asyncio.create_task(start(), name="platform-start")
     signalled = asyncio.create_task(stop.wait(), name="platform-signal")
