@@ -45,8 +45,15 @@ def redacted(url: str) -> str:
 
 
 async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -> NATS:
+    made: list[NATS] = []  # the client, once connected: the callbacks are given before it exists
+
     async def disconnected() -> None:
-        log.warning("nats.disconnected", connection=name)
+        # nats-py calls this for a lost server and for our own close at stop alike; only the
+        # first is worth a warning (every `make dev` stop logged five of them).
+        if made and made[0].is_closed:
+            log.info("nats.closed", connection=name)
+        else:
+            log.warning("nats.disconnected", connection=name)
 
     async def reconnected() -> None:
         log.info("nats.reconnected", connection=name)
@@ -59,7 +66,7 @@ async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -
     deadline = asyncio.get_running_loop().time() + first_connect_timeout
     while True:
         try:
-            return await nats.connect(
+            client = await nats.connect(
                 servers=[u.strip() for u in url.split(",")],
                 name=name,
                 max_reconnect_attempts=-1,  # once up, a service outlives a restart of its node
@@ -76,6 +83,8 @@ async def connect(url: str, name: str, *, first_connect_timeout: float = 30.0) -
                 reconnected_cb=reconnected,
                 error_cb=error,
             )
+            made.append(client)
+            return client
         except (OSError, nats.errors.NoServersError, asyncio.TimeoutError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
